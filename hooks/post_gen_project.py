@@ -1,0 +1,137 @@
+"""Shape the generated project to the answers.
+
+Removes the paths of switched-off modules (as listed in ``hooks/manifest.yaml``),
+prunes folders left empty, writes ``.env`` with a fresh secret, records the
+answers for later regeneration and prints the next steps. It never runs
+formatters, installers or anything that needs the network: the rendered output
+is clean as it stands. Valid Python before rendering, so the tests import it.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ANSWERS_JSON = r"""{{ cookiecutter | tojson }}"""
+TEMPLATE_ROOT = r"""{{ template_root }}"""
+
+ANSWERS_FILE = ".template-answers.json"
+SECRET_KEY_PLACEHOLDER = "SECRET_KEY=change-me"
+
+
+def load_manifest(template_root: Path) -> dict[str, Any]:
+    with (template_root / "hooks" / "manifest.yaml").open(encoding="utf-8") as fh:
+        manifest: dict[str, Any] = yaml.safe_load(fh)
+    return manifest
+
+
+def module_enabled(enabled_when: Mapping[str, list[str]], answers: Mapping[str, str]) -> bool:
+    """A module is on when every option it names has one of the listed values."""
+    return all(answers[option] in values for option, values in enabled_when.items())
+
+
+def paths_to_remove(manifest: Mapping[str, Any], answers: Mapping[str, str]) -> list[str]:
+    """Paths owned only by switched-off modules, with the package name filled in."""
+    owners_on: dict[str, bool] = {}
+    for module in manifest["modules"].values():
+        enabled = module_enabled(module["enabled_when"], answers)
+        for path in module["paths"]:
+            owners_on[path] = owners_on.get(path, False) or enabled
+    return sorted(
+        path.format(package=answers["package_name"])
+        for path, enabled in owners_on.items()
+        if not enabled
+    )
+
+
+def remove_paths(project: Path, paths: Iterable[str]) -> None:
+    for relative in paths:
+        target = project / relative
+        if target.is_dir():
+            shutil.rmtree(target)
+        elif target.exists():
+            target.unlink()
+
+
+def prune_empty_dirs(project: Path) -> None:
+    for folder in sorted(project.rglob("*"), key=lambda p: len(p.parts), reverse=True):
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+
+
+def write_env_file(project: Path) -> None:
+    """Create ``.env`` from ``.env.example`` with a freshly generated secret key."""
+    example = (project / ".env.example").read_text(encoding="utf-8")
+    secret_line = f"SECRET_KEY={secrets.token_urlsafe(48)}"
+    (project / ".env").write_text(
+        example.replace(SECRET_KEY_PLACEHOLDER, secret_line, 1), encoding="utf-8"
+    )
+
+
+def template_commit(template_root: Path) -> str | None:
+    try:
+        result = subprocess.run(
+            ["git", "-C", str(template_root), "rev-parse", "HEAD"],  # noqa: S607
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return result.stdout.strip() or None
+
+
+def template_source(answers: Mapping[str, Any]) -> str:
+    """Where the template came from, without this machine's absolute paths."""
+    source = str(answers.get("_template", ""))
+    return Path(source).name if Path(source).is_absolute() else source
+
+
+def record_answers(project: Path, answers: Mapping[str, Any], template_root: Path) -> None:
+    public = {key: value for key, value in answers.items() if not key.startswith("_")}
+    record = {
+        "template": template_source(answers),
+        "commit": template_commit(template_root),
+        "answers": public,
+    }
+    (project / ANSWERS_FILE).write_text(
+        json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
+
+
+def next_steps(answers: Mapping[str, str]) -> str:
+    slug = answers["project_slug"]
+    return "\n".join(
+        [
+            f"Generated {slug}. Next steps:",
+            f"  cd {slug}",
+            "  uv sync                      # create the environment",
+            "  uv run pytest                # run the tests",
+            f"  uv run {slug}                # serve on http://127.0.0.1:8000/docs",
+            "A fresh SECRET_KEY is in .env (never commit it; .gitignore excludes it).",
+        ]
+    )
+
+
+def main() -> int:
+    answers = json.loads(ANSWERS_JSON)
+    template_root = Path(TEMPLATE_ROOT)
+    project = Path.cwd()
+    remove_paths(project, paths_to_remove(load_manifest(template_root), answers))
+    prune_empty_dirs(project)
+    write_env_file(project)
+    record_answers(project, answers, template_root)
+    print(next_steps(answers))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Tests of the template: hooks, manifest, and bakes of the option matrix."""

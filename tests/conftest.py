@@ -1,0 +1,95 @@
+"""Shared helpers for baking projects from this template and checking them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+TEMPLATE_ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE_DIR = TEMPLATE_ROOT / "{{cookiecutter.project_slug}}"
+ANSWERS: dict[str, Any] = json.loads((TEMPLATE_ROOT / "cookiecutter.json").read_text())
+QUESTIONS = {key: value for key, value in ANSWERS.items() if not key.startswith("_")}
+CHOICES = {key: value for key, value in QUESTIONS.items() if isinstance(value, list)}
+DEFAULTS = {key: value[0] if isinstance(value, list) else value for key, value in QUESTIONS.items()}
+MANIFEST: dict[str, Any] = yaml.safe_load((TEMPLATE_ROOT / "hooks" / "manifest.yaml").read_text())
+
+# uv from the template's own environment: a pyenv shim named `uv` would follow the
+# generated project's .python-version to an interpreter without uv.
+UV = str(Path(sys.executable).with_name("uv"))
+
+# Variables of this environment that must not leak into a baked project's tools.
+ISOLATED_VARIABLES = frozenset(
+    {"VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "UV_PYTHON", "PYTHONPATH", "TEST_DATABASE_URL"}
+)
+
+
+def check_answer_keys(answers: Mapping[str, str]) -> None:
+    """Cookiecutter silently ignores unknown answers: a misspelled option must fail."""
+    unknown = set(answers) - set(QUESTIONS)
+    assert not unknown, f"no such template option: {sorted(unknown)}"
+    for option, value in answers.items():
+        if option in CHOICES:
+            assert value in CHOICES[option], f"{option}={value!r} is not one of {CHOICES[option]}"
+
+
+def answers_for(**overrides: str) -> dict[str, str]:
+    check_answer_keys(overrides)
+    answers = {key: str(value) for key, value in DEFAULTS.items() if key in CHOICES}
+    answers.update(overrides)
+    return answers
+
+
+def bake(cookies: Any, **answers: str) -> Any:
+    check_answer_keys(answers)
+    return cookies.bake(extra_context=answers)
+
+
+def python_for(version: str) -> str:
+    """An interpreter for ``version`` on this machine (pyenv's, else whatever uv finds)."""
+    pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    candidates = sorted(pyenv_root.glob(f"versions/{version}.*/bin/python{version}"))
+    if candidates:
+        return str(candidates[-1])
+    found = subprocess.run(
+        [UV, "python", "find", version], capture_output=True, text=True, check=False
+    )
+    if found.returncode == 0:
+        return found.stdout.strip()
+    pytest.fail(f"no Python {version} on this machine: install it (pyenv install {version})")
+
+
+def run(command: list[str], cwd: Path, env: Mapping[str, str] | None = None) -> str:
+    """Run a command in a baked project; fail the test with its output if it fails."""
+    base = {key: value for key, value in os.environ.items() if key not in ISOLATED_VARIABLES}
+    result = subprocess.run(
+        command,
+        cwd=cwd,
+        env={**base, **(env or {})},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    output = result.stdout + result.stderr
+    if result.returncode != 0:
+        pytest.fail(f"`{' '.join(command)}` failed in {cwd}:\n{output[-6000:]}")
+    return output
+
+
+def project_env(answers: Mapping[str, str]) -> dict[str, str]:
+    """Environment for running a baked project's own tools, isolated from ours."""
+    return {"UV_PYTHON": python_for(answers["python_version"])}
+
+
+def project_files(project: Path) -> Iterator[Path]:
+    skip = {".venv", ".mypy_cache", ".pytest_cache", ".ruff_cache", "__pycache__"}
+    for path in sorted(project.rglob("*")):
+        if path.is_file() and not skip.intersection(path.relative_to(project).parts):
+            yield path

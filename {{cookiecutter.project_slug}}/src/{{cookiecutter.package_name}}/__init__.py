@@ -1,0 +1,8 @@
+"""{{ cookiecutter.project_name }}."""
+
+from importlib.metadata import metadata
+
+_metadata = metadata("{{ cookiecutter.project_slug }}")
+
+__version__ = _metadata["Version"]
+__description__ = _metadata["Summary"]

@@ -1,0 +1,1 @@
+"""HTTP routes: thin functions that validate, delegate to services and shape responses."""

@@ -1,0 +1,89 @@
+"""Settings from the environment (and ``.env``), validated once at startup."""
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Literal, Self
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from {{ cookiecutter.package_name }}.core.security import (
+    INSECURE_SECRET_KEY,
+    generate_secret_key,
+    secret_key_problem,
+)
+
+
+class Environment(StrEnum):
+    LOCAL = "local"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    """Every setting is read from an upper-case environment variable of the same name."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    app_name: str = {{ cookiecutter.project_name | tojson }}
+    environment: Environment = Environment.LOCAL
+    debug: bool = False
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    log_json: bool | None = Field(
+        default=None, description="JSON logs; defaults to on in production, off elsewhere."
+    )
+    secret_key: SecretStr = SecretStr(INSECURE_SECRET_KEY)
+    cors_origins: list[str] = Field(
+        default_factory=list, description='Allowed CORS origins, as a JSON list: ["https://a.b"].'
+    )
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    workers: int = Field(default=1, ge=1)
+    graceful_shutdown_timeout: int = Field(default=30, ge=0)
+
+    health_check_timeout: float = Field(
+        default=2.0, gt=0, description="Seconds per readiness check."
+    )
+    health_disk_path: Path = Path()
+    health_min_free_disk_mb: int = Field(default=100, ge=0)
+{% if cookiecutter.database != "none" %}
+
+    database_url: str = Field(
+{% if cookiecutter.database == "sqlite" %}
+        default="sqlite+aiosqlite:///./{{ cookiecutter.package_name }}.db",
+{% else %}
+        default="postgresql+asyncpg://postgres:postgres@localhost:5432/{{ cookiecutter.package_name }}",
+{% endif %}
+        pattern=r"^(sqlite\+aiosqlite|postgresql\+asyncpg)://",
+        description="SQLAlchemy URL with an async driver (sqlite+aiosqlite or postgresql+asyncpg).",
+    )
+    database_pool_size: int = Field(default=5, ge=1)
+    database_max_overflow: int = Field(default=10, ge=0)
+    database_pool_timeout: float = Field(default=10.0, gt=0)
+    database_connect_timeout: float = Field(default=5.0, gt=0)
+    database_echo: bool = False
+{% endif %}
+
+    @property
+    def json_logs(self) -> bool:
+        if self.log_json is not None:
+            return self.log_json
+        return self.environment is Environment.PRODUCTION
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Self:
+        if self.environment is not Environment.PRODUCTION:
+            return self
+        problems = []
+        if reason := secret_key_problem(self.secret_key.get_secret_value()):
+            problems.append(
+                f"SECRET_KEY {reason}: set a random value, e.g. {generate_secret_key()!r}"
+            )
+        if self.debug:
+            problems.append("DEBUG must be false")
+        if "*" in self.cors_origins:
+            problems.append("CORS_ORIGINS must list explicit origins, not '*'")
+        if problems:
+            raise ValueError("unsafe production settings: " + "; ".join(problems))
+        return self

@@ -1,0 +1,51 @@
+"""Request-scoped dependencies: what route functions may ask FastAPI to inject.
+
+Resources are opened by the lifespan in ``main.py`` and reach requests through
+the lifespan state (``request.state``); nothing is a module-level global.
+"""
+
+{% if cookiecutter.database != "none" %}
+from collections.abc import AsyncIterator, Mapping
+{% else %}
+from collections.abc import Mapping
+{% endif %}
+from typing import Annotated
+
+from fastapi import Depends, Request
+{% if cookiecutter.database != "none" %}
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+{% endif %}
+
+from {{ cookiecutter.package_name }}.core.config import Settings
+from {{ cookiecutter.package_name }}.services.health_service import HealthCheck
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_health_checks(request: Request) -> Mapping[str, HealthCheck]:
+    checks: Mapping[str, HealthCheck] = request.state.health_checks
+    return checks
+{% if cookiecutter.database != "none" %}
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One unit of work per request: commit on success, roll back on any error."""
+    sessions: async_sessionmaker[AsyncSession] = request.state.db_sessions
+    async with sessions() as session:
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+{% endif %}
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+HealthChecksDep = Annotated[Mapping[str, HealthCheck], Depends(get_health_checks)]
+{% if cookiecutter.database != "none" %}
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+{% endif %}

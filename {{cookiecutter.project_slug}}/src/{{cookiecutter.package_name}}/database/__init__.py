@@ -1,0 +1,1 @@
+"""Data layer: async SQLAlchemy engine, models, repositories and migrations."""

@@ -1,0 +1,108 @@
+"""Application factory.
+
+``create_app(settings)`` assembles the app; its lifespan opens the resources of
+the enabled modules, hands them to requests through the lifespan state, and
+closes them on shutdown. Serve it with ``uv run {{ cookiecutter.project_slug }}``.
+"""
+
+from collections.abc import AsyncIterator
+{% if cookiecutter.database != "none" %}
+from contextlib import AsyncExitStack, asynccontextmanager
+{% else %}
+from contextlib import asynccontextmanager
+{% endif %}
+from typing import TypedDict
+
+from asgi_correlation_id import CorrelationIdMiddleware
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+{% if cookiecutter.database != "none" %}
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+{% endif %}
+
+from {{ cookiecutter.package_name }} import __description__, __version__
+from {{ cookiecutter.package_name }}.api import health
+from {{ cookiecutter.package_name }}.api.v1.router import api_router
+from {{ cookiecutter.package_name }}.core.config import Settings
+from {{ cookiecutter.package_name }}.core.errors import problem_responses, register_error_handlers
+from {{ cookiecutter.package_name }}.core.logging import configure_logging
+from {{ cookiecutter.package_name }}.core.middleware import RequestLoggingMiddleware
+{% if cookiecutter.database != "none" %}
+from {{ cookiecutter.package_name }}.database.engine import (
+    create_engine,
+    create_session_factory,
+    database_check,
+)
+{% endif %}
+from {{ cookiecutter.package_name }}.services.health_service import HealthCheck, disk_space_check
+
+OPENAPI_TAGS = [
+    {"name": "health", "description": "Liveness and readiness probes."},
+    {"name": "meta", "description": "What this service is."},
+]
+
+
+class LifespanState(TypedDict):
+    """What the lifespan hands to every request (read through ``request.state``)."""
+
+    health_checks: dict[str, HealthCheck]
+{% if cookiecutter.database != "none" %}
+    db_engine: AsyncEngine
+    db_sessions: async_sessionmaker[AsyncSession]
+{% endif %}
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[LifespanState]:
+    settings: Settings = app.state.settings
+    health_checks = {
+        "disk": disk_space_check(settings.health_disk_path, settings.health_min_free_disk_mb),
+    }
+{% if cookiecutter.database != "none" %}
+    async with AsyncExitStack() as resources:
+        db_engine = create_engine(settings)
+        resources.push_async_callback(db_engine.dispose)
+        health_checks["database"] = database_check(db_engine)
+
+        yield LifespanState(
+            health_checks=health_checks,
+            db_engine=db_engine,
+            db_sessions=create_session_factory(db_engine),
+        )
+{% else %}
+    yield LifespanState(health_checks=health_checks)
+{% endif %}
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    configure_logging(settings)
+
+    app = FastAPI(
+        title=settings.app_name,
+        version=__version__,
+        description=__description__,
+        debug=settings.debug,
+        lifespan=lifespan,
+        openapi_tags=OPENAPI_TAGS,
+        responses=problem_responses(500),
+    )
+    app.state.settings = settings
+    register_error_handlers(app)
+
+    app.include_router(health.router)
+    app.include_router(api_router, prefix="/api/v1", responses=problem_responses(422))
+
+    # Added last runs first: CORS, then the request ID, then logging.
+    app.add_middleware(RequestLoggingMiddleware)
+    app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_credentials=True,
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=["X-Request-ID", "Server-Timing"],
+        )
+    return app

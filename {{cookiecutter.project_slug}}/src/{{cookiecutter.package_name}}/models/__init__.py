@@ -1,0 +1,1 @@
+"""Pydantic models for what the API accepts and returns."""

@@ -1,0 +1,1 @@
+"""Tests of {{ cookiecutter.project_name }}."""

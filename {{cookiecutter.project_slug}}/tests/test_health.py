@@ -1,0 +1,42 @@
+from httpx import AsyncClient
+
+from {{ cookiecutter.package_name }}.core.config import Settings
+from {{ cookiecutter.package_name }}.main import create_app
+from tests.conftest import Serve
+
+
+async def test_live_answers_ok(client: AsyncClient) -> None:
+    response = await client.get("/health/live")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+async def test_ready_reports_every_enabled_check(client: AsyncClient) -> None:
+    response = await client.get("/health/ready")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+{% if cookiecutter.database != "none" %}
+    assert set(body["checks"]) == {"disk", "database"}
+{% else %}
+    assert set(body["checks"]) == {"disk"}
+{% endif %}
+    assert all(check["status"] == "ok" for check in body["checks"].values())
+
+
+async def test_ready_is_503_with_the_failing_check_named(settings: Settings, serve: Serve) -> None:
+    short_of_disk = settings.model_copy(update={"health_min_free_disk_mb": 10**12})
+
+    async with serve(create_app(short_of_disk)) as client:
+        response = await client.get("/health/ready")
+
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "unavailable"
+    assert body["checks"]["disk"]["status"] == "fail"
+    assert "below the" in body["checks"]["disk"]["detail"]
+{% if cookiecutter.database != "none" %}
+    assert body["checks"]["database"]["status"] == "ok"
+{% endif %}
