@@ -1,3 +1,5 @@
+{% set rate_limited = cookiecutter.auth != "none" or cookiecutter.llm != "none" %}
+{% set has_resources = cookiecutter.database != "none" or cookiecutter.llm != "none" or cookiecutter.redis == "yes" %}
 """Application factory.
 
 ``create_app(settings)`` assembles the app; its lifespan opens the resources of
@@ -6,7 +8,7 @@ closes them on shutdown. Serve it with ``uv run {{ cookiecutter.project_slug }}`
 """
 
 from collections.abc import AsyncIterator
-{% if cookiecutter.database != "none" %}
+{% if has_resources %}
 from contextlib import AsyncExitStack, asynccontextmanager
 {% else %}
 from contextlib import asynccontextmanager
@@ -27,6 +29,9 @@ from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.core.errors import problem_responses, register_error_handlers
 from {{ cookiecutter.package_name }}.core.logging import configure_logging
 from {{ cookiecutter.package_name }}.core.middleware import RequestLoggingMiddleware
+{% if rate_limited %}
+from {{ cookiecutter.package_name }}.core.rate_limit import RateLimiter
+{% endif %}
 {% if cookiecutter.database != "none" %}
 from {{ cookiecutter.package_name }}.database.engine import (
     create_engine,
@@ -50,6 +55,9 @@ class LifespanState(TypedDict):
     db_engine: AsyncEngine
     db_sessions: async_sessionmaker[AsyncSession]
 {% endif %}
+{% if rate_limited %}
+    rate_limiter: RateLimiter
+{% endif %}
 
 
 @asynccontextmanager
@@ -58,16 +66,23 @@ async def lifespan(app: FastAPI) -> AsyncIterator[LifespanState]:
     health_checks = {
         "disk": disk_space_check(settings.health_disk_path, settings.health_min_free_disk_mb),
     }
-{% if cookiecutter.database != "none" %}
+{% if has_resources %}
     async with AsyncExitStack() as resources:
+{% if cookiecutter.database != "none" %}
         db_engine = create_engine(settings)
         resources.push_async_callback(db_engine.dispose)
         health_checks["database"] = database_check(db_engine)
+{% endif %}
 
         yield LifespanState(
             health_checks=health_checks,
+{% if cookiecutter.database != "none" %}
             db_engine=db_engine,
             db_sessions=create_session_factory(db_engine),
+{% endif %}
+{% if rate_limited %}
+            rate_limiter=RateLimiter(settings.rate_limit_storage_uri),
+{% endif %}
         )
 {% else %}
     yield LifespanState(health_checks=health_checks)

@@ -64,6 +64,13 @@ class Settings(BaseSettings):
     database_connect_timeout: float = Field(default=5.0, gt=0)
     database_echo: bool = False
 {% endif %}
+{% if cookiecutter.auth != "none" or cookiecutter.llm != "none" %}
+
+    rate_limit_storage_uri: str = Field(
+        default="memory://",
+        description="Where rate limit counters live: memory:// (per process) or redis://host:port/db.",
+    )
+{% endif %}
 
     @property
     def json_logs(self) -> bool:

@@ -4,6 +4,7 @@ Resources are opened by the lifespan in ``main.py`` and reach requests through
 the lifespan state (``request.state``); nothing is a module-level global.
 """
 
+{% set rate_limited = cookiecutter.auth != "none" or cookiecutter.llm != "none" %}
 {% if cookiecutter.database != "none" %}
 from collections.abc import AsyncIterator, Mapping
 {% else %}
@@ -17,6 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 {% endif %}
 
 from {{ cookiecutter.package_name }}.core.config import Settings
+{% if rate_limited %}
+from {{ cookiecutter.package_name }}.core.rate_limit import RateLimiter
+{% endif %}
 from {{ cookiecutter.package_name }}.services.health_service import HealthCheck
 
 
@@ -42,10 +46,20 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             await session.rollback()
             raise
 {% endif %}
+{% if rate_limited %}
+
+
+def get_rate_limiter(request: Request) -> RateLimiter:
+    limiter: RateLimiter = request.state.rate_limiter
+    return limiter
+{% endif %}
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 HealthChecksDep = Annotated[Mapping[str, HealthCheck], Depends(get_health_checks)]
 {% if cookiecutter.database != "none" %}
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
+{% endif %}
+{% if rate_limited %}
+RateLimiterDep = Annotated[RateLimiter, Depends(get_rate_limiter)]
 {% endif %}

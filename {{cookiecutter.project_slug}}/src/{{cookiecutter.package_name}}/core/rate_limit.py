@@ -1,0 +1,47 @@
+"""Rate limits on the ``limits`` library, shared by every module that limits requests.
+
+The storage comes from ``RATE_LIMIT_STORAGE_URI``: in-process memory by default,
+Redis to share the counters across workers and machines. When the storage
+fails the limiter lets requests through and logs it: an outage of the counters
+must not become an outage of the service.
+"""
+
+import math
+import time
+
+import structlog
+from limits import RateLimitItem
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
+from limits.errors import StorageError
+from limits.storage import storage_from_string
+
+from {{ cookiecutter.package_name }}.core.errors import RateLimitedError
+
+logger = structlog.get_logger(__name__)
+
+
+class RateLimiter:
+    def __init__(self, storage_uri: str, key_prefix: str = "ratelimit") -> None:
+        uri = storage_uri if storage_uri.startswith("async+") else f"async+{storage_uri}"
+        options: dict[str, str] = (
+            {"key_prefix": key_prefix, "implementation": "redispy"}
+            if uri.startswith("async+redis")
+            else {}
+        )
+        storage = storage_from_string(uri, wrap_exceptions=True, **options)
+        self._strategy = SlidingWindowCounterRateLimiter(storage)
+
+    async def hit(self, limit: RateLimitItem, *identifiers: str, cost: int = 1) -> None:
+        """Count ``cost`` against ``limit`` for ``identifiers``; raise 429 when it is spent."""
+        try:
+            allowed = await self._strategy.hit(limit, *identifiers, cost=cost)
+            if allowed:
+                return
+            stats = await self._strategy.get_window_stats(limit, *identifiers)
+        except StorageError as exc:
+            logger.warning("rate_limit_storage_unavailable", error=repr(exc.storage_error))
+            return
+        retry_after = max(1, math.ceil(stats.reset_time - time.time()))
+        raise RateLimitedError(
+            f"Rate limit of {limit} exceeded; retry in {retry_after}s.", retry_after=retry_after
+        )
