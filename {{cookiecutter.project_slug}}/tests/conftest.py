@@ -41,7 +41,19 @@ def settings(tmp_path: Path) -> Settings:
     database_url = os.environ.get(
         "TEST_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
     )
+{% if cookiecutter.llm != "none" %}
+    return Settings(
+        _env_file=None,
+        environment=Environment.TEST,
+        database_url=database_url,
+        llm_providers=["fake"],
+    )
+{% else %}
     return Settings(_env_file=None, environment=Environment.TEST, database_url=database_url)
+{% endif %}
+{% elif cookiecutter.llm != "none" %}
+def settings() -> Settings:
+    return Settings(_env_file=None, environment=Environment.TEST, llm_providers=["fake"])
 {% else %}
 def settings() -> Settings:
     return Settings(_env_file=None, environment=Environment.TEST)

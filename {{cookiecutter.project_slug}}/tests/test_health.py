@@ -18,8 +18,12 @@ async def test_ready_reports_every_enabled_check(client: AsyncClient) -> None:
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "ok"
-{% if cookiecutter.database != "none" %}
+{% if cookiecutter.database != "none" and cookiecutter.llm != "none" %}
+    assert set(body["checks"]) == {"disk", "database", "llm"}
+{% elif cookiecutter.database != "none" %}
     assert set(body["checks"]) == {"disk", "database"}
+{% elif cookiecutter.llm != "none" %}
+    assert set(body["checks"]) == {"disk", "llm"}
 {% else %}
     assert set(body["checks"]) == {"disk"}
 {% endif %}

@@ -36,3 +36,16 @@ async def test_cost_spends_several_units_at_once() -> None:
     await limiter.hit(limit, "tokens", cost=60)
     with pytest.raises(RateLimitedError):
         await limiter.hit(limit, "tokens", cost=60)
+
+
+async def test_a_budget_is_charged_after_the_fact_and_then_refuses() -> None:
+    limiter = RateLimiter("memory://")
+    budget = parse("100/day")
+
+    await limiter.ensure_budget(budget, "client-a")
+    await limiter.charge(budget, "client-a", cost=150)
+
+    with pytest.raises(RateLimitedError) as refused:
+        await limiter.ensure_budget(budget, "client-a")
+    await limiter.ensure_budget(budget, "client-b")
+    assert refused.value.retry_after >= 1

@@ -40,10 +40,16 @@ from {{ cookiecutter.package_name }}.database.engine import (
 )
 {% endif %}
 from {{ cookiecutter.package_name }}.services.health_service import HealthCheck, disk_space_check
+{% if cookiecutter.llm != "none" %}
+from {{ cookiecutter.package_name }}.services.llm_service import LLMService, open_llm_service
+{% endif %}
 
 OPENAPI_TAGS = [
     {"name": "health", "description": "Liveness and readiness probes."},
     {"name": "meta", "description": "What this service is."},
+{% if cookiecutter.llm != "none" %}
+    {"name": "llm", "description": "Completions from the configured LLM providers."},
+{% endif %}
 ]
 
 
@@ -57,6 +63,9 @@ class LifespanState(TypedDict):
 {% endif %}
 {% if rate_limited %}
     rate_limiter: RateLimiter
+{% endif %}
+{% if cookiecutter.llm != "none" %}
+    llm_service: LLMService
 {% endif %}
 
 
@@ -73,6 +82,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[LifespanState]:
         resources.push_async_callback(db_engine.dispose)
         health_checks["database"] = database_check(db_engine)
 {% endif %}
+{% if rate_limited %}
+        rate_limiter = RateLimiter(settings.rate_limit_storage_uri)
+{% endif %}
+{% if cookiecutter.llm != "none" %}
+        llm_service = await resources.enter_async_context(open_llm_service(settings, rate_limiter))
+        health_checks["llm"] = llm_service.check_readiness
+{% endif %}
 
         yield LifespanState(
             health_checks=health_checks,
@@ -81,7 +97,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[LifespanState]:
             db_sessions=create_session_factory(db_engine),
 {% endif %}
 {% if rate_limited %}
-            rate_limiter=RateLimiter(settings.rate_limit_storage_uri),
+            rate_limiter=rate_limiter,
+{% endif %}
+{% if cookiecutter.llm != "none" %}
+            llm_service=llm_service,
 {% endif %}
         )
 {% else %}

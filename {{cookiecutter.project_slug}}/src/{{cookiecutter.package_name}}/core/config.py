@@ -12,6 +12,9 @@ from {{ cookiecutter.package_name }}.core.security import (
     generate_secret_key,
     secret_key_problem,
 )
+{% if cookiecutter.llm != "none" %}
+from {{ cookiecutter.package_name }}.models.llm import ModelPrice, ProviderName
+{% endif %}
 
 
 class Environment(StrEnum):
@@ -70,6 +73,133 @@ class Settings(BaseSettings):
         default="memory://",
         description="Where rate limit counters live: memory:// (per process) or redis://host:port/db.",
     )
+{% endif %}
+{% if cookiecutter.llm != "none" %}
+{% set anthropic = cookiecutter.llm in ["anthropic", "anthropic_and_openai"] %}
+{% set openai = cookiecutter.llm in ["openai", "anthropic_and_openai"] %}
+
+    llm_providers: list[ProviderName] = Field(
+{% if cookiecutter.llm == "anthropic_and_openai" %}
+        default=["anthropic", "openai"],
+{% else %}
+        default=["{{ cookiecutter.llm }}"],
+{% endif %}
+        min_length=1,
+        description="Tried in this order, each the fallback of the one before; fake needs no key.",
+    )
+{% if anthropic %}
+    anthropic_api_key: SecretStr | None = None
+    anthropic_base_url: str = "https://api.anthropic.com"
+    anthropic_models: list[str] = Field(
+        default=["claude-haiku-4-5", "claude-sonnet-4-6"],
+        min_length=1,
+        description="Models callers may ask for; the first is the default.",
+    )
+    anthropic_prompt_caching: bool = Field(
+        default=False,
+        description="Mark the system prompt and the conversation for Anthropic's prompt cache.",
+    )
+{% endif %}
+{% if openai %}
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str = Field(
+        default="https://api.openai.com/v1",
+        description="Any OpenAI-compatible server (vLLM, Ollama, a gateway) works here.",
+    )
+    openai_models: list[str] = Field(
+        default=["gpt-4.1-mini", "gpt-4.1"],
+        min_length=1,
+        description="Models callers may ask for; the first is the default.",
+    )
+{% endif %}
+    llm_prices: dict[str, ModelPrice] = Field(
+        default_factory=lambda: {
+{% if anthropic %}
+            "claude-haiku-4-5": ModelPrice(input=1, output=5, cache_read=0.1, cache_write=1.25),
+            "claude-sonnet-4-6": ModelPrice(input=3, output=15, cache_read=0.3, cache_write=3.75),
+{% endif %}
+{% if openai %}
+            "gpt-4.1-mini": ModelPrice(input=0.4, output=1.6, cache_read=0.1),
+            "gpt-4.1": ModelPrice(input=2, output=8, cache_read=0.5),
+{% endif %}
+        },
+        description="US dollars per million tokens, for every model callers may ask for.",
+    )
+    llm_connect_timeout: float = Field(default=5.0, gt=0)
+    llm_read_timeout: float = Field(
+        default=60.0, gt=0, description="Seconds the provider may stay silent."
+    )
+    llm_total_timeout: float = Field(
+        default=300.0, gt=0, description="Seconds for a whole call, retries and fallback included."
+    )
+    llm_max_attempts: int = Field(
+        default=3, ge=1, description="Tries per provider on 429, 5xx, timeouts, lost connections."
+    )
+    llm_retry_base_delay: float = Field(default=0.5, ge=0, description="Seconds, doubled each try.")
+    llm_retry_max_delay: float = Field(
+        default=20.0,
+        ge=0,
+        description="Longest wait between tries; a longer Retry-After moves to the next provider.",
+    )
+    llm_breaker_threshold: int = Field(
+        default=5, ge=1, description="Failures in a row that open a provider's circuit."
+    )
+    llm_breaker_reset_seconds: float = Field(
+        default=30.0, gt=0, description="How long an open circuit fails fast before a new try."
+    )
+    llm_cache_url: str = Field(
+        default="mem://", description="Response cache: mem:// (in process) or redis://host:port/db."
+    )
+    llm_cache_ttl: int = Field(
+        default=3600, ge=0, description="Seconds a cached answer lives; 0 turns the cache off."
+    )
+    llm_cache_any_temperature: bool = Field(
+        default=False, description="Also cache requests whose temperature is not 0."
+    )
+    llm_requests_per_minute: int = Field(default=60, ge=0, description="Per caller; 0: no limit.")
+    llm_global_requests_per_minute: int = Field(default=1000, ge=0, description="0: no limit.")
+    llm_tokens_per_minute: int = Field(
+        default=100_000, ge=0, description="Per caller, prompt estimate + max_tokens; 0: no limit."
+    )
+    llm_global_tokens_per_minute: int = Field(default=1_000_000, ge=0, description="0: no limit.")
+    llm_daily_token_budget: int = Field(
+        default=0, ge=0, description="Tokens per caller and day, as reported; 0: no budget."
+    )
+    llm_daily_cost_budget: float = Field(
+        default=0, ge=0, description="US dollars per caller and day; 0: no budget."
+    )
+    llm_log_content: bool = Field(
+        default=False, description="Log prompts and answers (never on in production, please)."
+    )
+    llm_health_check_reachability: bool = Field(
+        default=False, description="/health/ready also asks each provider for its models."
+    )
+
+    @model_validator(mode="after")
+    def _check_llm_providers(self) -> Self:
+        if len(set(self.llm_providers)) != len(self.llm_providers):
+            msg = "LLM_PROVIDERS names a provider twice"
+            raise ValueError(msg)
+        offered = {
+{% if anthropic %}
+            "anthropic": self.anthropic_models,
+{% endif %}
+{% if openai %}
+            "openai": self.openai_models,
+{% endif %}
+        }
+        unpriced = sorted(
+            {
+                model
+                for provider in self.llm_providers
+                for model in offered.get(provider, [])
+                if model not in self.llm_prices
+            }
+        )
+        if unpriced:
+            msg = f"LLM_PRICES has no price for {', '.join(unpriced)}"
+            raise ValueError(msg)
+        return self
 {% endif %}
 
     @property

@@ -22,6 +22,9 @@ from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.core.rate_limit import RateLimiter
 {% endif %}
 from {{ cookiecutter.package_name }}.services.health_service import HealthCheck
+{% if cookiecutter.llm != "none" %}
+from {{ cookiecutter.package_name }}.services.llm_service import LLMService
+{% endif %}
 
 
 def get_settings(request: Request) -> Settings:
@@ -53,6 +56,21 @@ def get_rate_limiter(request: Request) -> RateLimiter:
     limiter: RateLimiter = request.state.rate_limiter
     return limiter
 {% endif %}
+{% if cookiecutter.llm != "none" %}
+
+
+def get_caller_id(request: Request) -> str:
+    """Who is calling, for per-caller limits and usage: the client address, until
+    authentication provides a principal (behind a proxy, run uvicorn with
+    ``--forwarded-allow-ips`` so that this is the client's and not the proxy's).
+    """
+    return f"ip:{request.client.host if request.client else 'unknown'}"
+
+
+def get_llm_service(request: Request) -> LLMService:
+    service: LLMService = request.state.llm_service
+    return service
+{% endif %}
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -62,4 +80,8 @@ SessionDep = Annotated[AsyncSession, Depends(get_session)]
 {% endif %}
 {% if rate_limited %}
 RateLimiterDep = Annotated[RateLimiter, Depends(get_rate_limiter)]
+{% endif %}
+{% if cookiecutter.llm != "none" %}
+CallerIdDep = Annotated[str, Depends(get_caller_id)]
+LLMServiceDep = Annotated[LLMService, Depends(get_llm_service)]
 {% endif %}

@@ -4,6 +4,9 @@ The storage comes from ``RATE_LIMIT_STORAGE_URI``: in-process memory by default,
 Redis to share the counters across workers and machines. When the storage
 fails the limiter lets requests through and logs it: an outage of the counters
 must not become an outage of the service.
+
+Budgets (``ensure_budget`` and ``charge``) are fixed windows charged after the
+fact, with what a call turned out to cost: they refuse new calls once spent.
 """
 
 import math
@@ -11,7 +14,7 @@ import time
 
 import structlog
 from limits import RateLimitItem
-from limits.aio.strategies import SlidingWindowCounterRateLimiter
+from limits.aio.strategies import FixedWindowRateLimiter, SlidingWindowCounterRateLimiter
 from limits.errors import StorageError
 from limits.storage import storage_from_string
 
@@ -30,6 +33,7 @@ class RateLimiter:
         )
         storage = storage_from_string(uri, wrap_exceptions=True, **options)
         self._strategy = SlidingWindowCounterRateLimiter(storage)
+        self._budgets = FixedWindowRateLimiter(storage)
 
     async def hit(self, limit: RateLimitItem, *identifiers: str, cost: int = 1) -> None:
         """Count ``cost`` against ``limit`` for ``identifiers``; raise 429 when it is spent."""
@@ -45,3 +49,24 @@ class RateLimiter:
         raise RateLimitedError(
             f"Rate limit of {limit} exceeded; retry in {retry_after}s.", retry_after=retry_after
         )
+
+    async def ensure_budget(self, budget: RateLimitItem, *identifiers: str) -> None:
+        """Raise 429 once ``budget`` is spent for ``identifiers``; counts nothing."""
+        try:
+            if await self._budgets.test(budget, *identifiers):
+                return
+            stats = await self._budgets.get_window_stats(budget, *identifiers)
+        except StorageError as exc:
+            logger.warning("rate_limit_storage_unavailable", error=repr(exc.storage_error))
+            return
+        retry_after = max(1, math.ceil(stats.reset_time - time.time()))
+        raise RateLimitedError(
+            f"Budget of {budget} is spent; retry in {retry_after}s.", retry_after=retry_after
+        )
+
+    async def charge(self, budget: RateLimitItem, *identifiers: str, cost: int) -> None:
+        """Count ``cost`` against ``budget``, past its end if need be (it was already spent)."""
+        try:
+            await self._budgets.hit(budget, *identifiers, cost=cost)
+        except StorageError as exc:
+            logger.warning("rate_limit_storage_unavailable", error=repr(exc.storage_error))

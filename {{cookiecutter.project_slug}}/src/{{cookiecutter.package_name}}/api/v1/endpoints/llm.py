@@ -1,0 +1,84 @@
+"""Completions from the configured LLM providers, as JSON or as Server-Sent Events."""
+
+from collections.abc import AsyncGenerator
+
+from fastapi import APIRouter
+from starlette.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
+
+from {{ cookiecutter.package_name }}.core.dependencies import CallerIdDep, LLMServiceDep
+from {{ cookiecutter.package_name }}.core.errors import problem_responses
+from {{ cookiecutter.package_name }}.models.llm import (
+    LLMRequest,
+    LLMResponse,
+    StreamDelta,
+    StreamUsage,
+)
+from {{ cookiecutter.package_name }}.services.llm_providers.base import cleanup_scope
+from {{ cookiecutter.package_name }}.services.llm_service import StreamEvent
+
+router = APIRouter(prefix="/llm", tags=["llm"])
+
+STREAM_DESCRIPTION = (
+    "With `stream: true`, Server-Sent Events: `delta` events carrying the next piece of "
+    "text, then one `usage` event with the usage and cost; or, if the provider fails "
+    "midway, one `error` event carrying a problem."
+)
+
+
+def _frame(event: StreamEvent) -> bytes:
+    if isinstance(event, StreamDelta):
+        name = "delta"
+    elif isinstance(event, StreamUsage):
+        name = "usage"
+    else:
+        name = "error"
+    return f"event: {name}\ndata: {event.model_dump_json(exclude_none=True)}\n\n".encode()
+
+
+class EventStreamResponse(StreamingResponse):
+    """Server-Sent Events that always close their source, even when the client left early.
+
+    Closing the source cancels the provider's stream: no request upstream
+    outlives the client's.
+    """
+
+    media_type = "text/event-stream"
+
+    def __init__(self, first: StreamEvent, events: AsyncGenerator[StreamEvent, None]) -> None:
+        self._events = events
+        self._frames = self._encode(first)
+        super().__init__(self._frames, headers={"Cache-Control": "no-cache"})
+
+    async def _encode(self, first: StreamEvent) -> AsyncGenerator[bytes, None]:
+        yield _frame(first)
+        async for event in self._events:
+            yield _frame(event)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            with cleanup_scope():
+                await self._frames.aclose()
+                await self._events.aclose()
+
+
+@router.post(
+    "/complete",
+    summary="Complete a prompt or a conversation",
+    response_model=LLMResponse,
+    responses={
+        200: {"content": {"text/event-stream": {}}, "description": STREAM_DESCRIPTION},
+        **problem_responses(400, 429, 503, 504),
+    },
+)
+async def complete(
+    body: LLMRequest, llm: LLMServiceDep, caller: CallerIdDep
+) -> LLMResponse | EventStreamResponse:
+    if not body.stream:
+        return await llm.complete(body, caller)
+    events = llm.stream(body, caller)
+    # Failures before the first event still get a proper status code and problem.
+    first = await anext(events)
+    return EventStreamResponse(first, events)

@@ -1,0 +1,117 @@
+"""Bodies of the LLM endpoints, and the price table entries of the settings."""
+
+from typing import Literal, Self
+
+from pydantic import BaseModel, Field, computed_field, model_validator
+
+{% if cookiecutter.llm == "anthropic" %}
+ProviderName = Literal["anthropic", "fake"]
+{% elif cookiecutter.llm == "openai" %}
+ProviderName = Literal["openai", "fake"]
+{% else %}
+ProviderName = Literal["anthropic", "openai", "fake"]
+{% endif %}
+"""Who answers: a real provider, or ``fake`` for development without keys."""
+
+MAX_CONTENT_CHARS = 200_000
+
+
+class ModelPrice(BaseModel):
+    """US dollars per million tokens of one model."""
+
+    input: float = Field(ge=0, description="Uncached input tokens.")
+    output: float = Field(ge=0)
+    cache_read: float = Field(default=0, ge=0, description="Input tokens read from the cache.")
+    cache_write: float = Field(default=0, ge=0, description="Input tokens written to the cache.")
+
+
+class Message(BaseModel):
+    role: Literal["user", "assistant"]
+    content: str = Field(min_length=1, max_length=MAX_CONTENT_CHARS)
+
+
+class LLMRequest(BaseModel):
+    """A prompt, or a conversation ending with the user's turn."""
+
+    prompt: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_CONTENT_CHARS,
+        description="Shorthand for a single user message.",
+    )
+    messages: list[Message] | None = Field(default=None, min_length=1, max_length=100)
+    system: str | None = Field(default=None, max_length=MAX_CONTENT_CHARS)
+    model: str | None = Field(
+        default=None, description="One of the configured models; the provider's default if unset."
+    )
+    max_tokens: int = Field(default=1024, ge=1, le=32_000)
+    temperature: float | None = Field(
+        default=None, ge=0, le=2, description="Unset leaves the provider's default."
+    )
+    stream: bool = Field(default=False, description="Answer with Server-Sent Events.")
+
+    @model_validator(mode="after")
+    def _prompt_or_messages(self) -> Self:
+        if (self.prompt is None) == (self.messages is None):
+            msg = "give exactly one of prompt or messages"
+            raise ValueError(msg)
+        if self.messages is not None and self.messages[-1].role != "user":
+            msg = "the last message must be the user's"
+            raise ValueError(msg)
+        return self
+
+    @property
+    def conversation(self) -> list[Message]:
+        if self.messages is not None:
+            return self.messages
+        return [Message(role="user", content=self.prompt or "")]
+
+
+class TokenUsage(BaseModel):
+    """Tokens of one call, the same way for every provider.
+
+    ``input_tokens`` counts every input token, cached or not; the cache tokens
+    are the part of it read from or written to the provider's prompt cache.
+    """
+
+    input_tokens: int = Field(default=0, ge=0)
+    output_tokens: int = Field(default=0, ge=0)
+    cache_read_tokens: int = Field(default=0, ge=0)
+    cache_write_tokens: int = Field(default=0, ge=0)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def total_tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+
+class LLMResponse(BaseModel):
+    text: str
+    usage: TokenUsage
+    cost: float = Field(description="US dollars, from the price table and the reported usage.")
+    duration_ms: float
+    model: str
+    provider: ProviderName
+    request_id: str | None
+    cached: bool = Field(description="Served from the response cache: no tokens, no cost.")
+    fallback_from: list[ProviderName] = Field(
+        default_factory=list, description="Providers that failed before this one answered."
+    )
+
+
+class StreamDelta(BaseModel):
+    """``event: delta``: the next piece of the answer."""
+
+    text: str
+
+
+class StreamUsage(BaseModel):
+    """``event: usage``: the last event of a successful stream."""
+
+    usage: TokenUsage
+    cost: float
+    duration_ms: float
+    model: str
+    provider: ProviderName
+    request_id: str | None
+    fallback_from: list[ProviderName] = Field(default_factory=list)

@@ -1,0 +1,111 @@
+"""What the LLM service needs from a provider, and the errors a provider may raise.
+
+Providers translate their SDK's exceptions into the three errors below, so the
+service decides about retries, circuit breaking and fallback without knowing
+any SDK. They never retry themselves (the SDK clients run with
+``max_retries=0``): the service owns the one retry layer.
+"""
+
+import email.utils
+import time
+from collections.abc import AsyncGenerator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import anyio
+
+from {{ cookiecutter.package_name }}.models.llm import Message, ProviderName, TokenUsage
+
+CLEANUP_TIMEOUT = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderCall:
+    model: str
+    messages: Sequence[Message]
+    system: str | None
+    max_tokens: int
+    temperature: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    text: str
+    usage: TokenUsage
+
+
+StreamChunk = str | Completion
+"""A stream yields the text as it arrives, then one ``Completion`` with the usage."""
+
+
+class ProviderError(Exception):
+    """The provider failed. The message is safe to log: no prompt, no secret."""
+
+
+class TransientProviderError(ProviderError):
+    """Worth another try: rate limited, overloaded, timed out or unreachable."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ProviderRejectedError(ProviderError):
+    """The provider refused the request itself; neither a retry nor a fallback helps."""
+
+
+class LLMProvider(Protocol):
+    @property
+    def name(self) -> ProviderName: ...
+
+    @property
+    def models(self) -> Sequence[str]:
+        """The models callers may ask for; the first is the default."""
+
+    async def complete(self, call: ProviderCall) -> Completion: ...
+
+    def stream(self, call: ProviderCall) -> AsyncGenerator[StreamChunk, None]: ...
+
+    async def check(self, *, reachability: bool) -> None:
+        """Raise ``CheckFailedError`` when the provider is not configured (or unreachable)."""
+
+    async def aclose(self) -> None: ...
+
+
+def cleanup_scope() -> anyio.CancelScope:
+    """Shield cleanup from the cancellation that triggered it (a client that went away)."""
+    return anyio.move_on_after(CLEANUP_TIMEOUT, shield=True)
+
+
+def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
+    """The wait a response asks for: ``retry-after-ms``, else ``retry-after``."""
+    for name, scale in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
+        value = headers.get(name)
+        if value is None:
+            continue
+        try:
+            return max(0.0, float(value) / scale)
+        except ValueError:
+            pass
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            continue
+        return max(0.0, when.timestamp() - time.time())
+    return None
+
+
+def status_error(
+    provider: ProviderName, status: int, headers: Mapping[str, str], detail: str | None
+) -> ProviderError:
+    """The error for an HTTP status the provider answered with.
+
+    ``detail`` is the provider's own explanation; it describes the request, never
+    quotes it, and only a refused request passes it on to the caller.
+    """
+    message = f"{provider} answered HTTP {status}"
+    if status in {408, 409, 429} or status >= 500:
+        return TransientProviderError(message, retry_after=retry_after_seconds(headers))
+    if status in {401, 403}:
+        return ProviderError(f"{message}: check its API key")
+    return ProviderRejectedError(f"{message}: {detail}" if detail else message)
