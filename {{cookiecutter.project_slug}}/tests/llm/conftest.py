@@ -1,0 +1,109 @@
+{% set anthropic = cookiecutter.llm in ["anthropic", "anthropic_and_openai"] %}
+{% set openai = cookiecutter.llm in ["openai", "anthropic_and_openai"] %}
+"""Fixtures: a stub of the providers' APIs, and the app configured to call it.
+
+Tests run once per provider (the ``providers`` fixture); a test that needs
+another set of providers parametrizes ``providers`` itself.
+"""
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from httpx import AsyncClient, Response
+from pydantic import SecretStr
+
+from {{ cookiecutter.package_name }}.core.config import Settings
+from {{ cookiecutter.package_name }}.main import create_app
+from {{ cookiecutter.package_name }}.models.llm import ProviderName
+from tests.llm.stub import ProviderStub, StubProvider, serve_over_http
+
+API_KEYS = {
+{% if anthropic %}
+    "anthropic": "sk-ant-test-0123456789",
+{% endif %}
+{% if openai %}
+    "openai": "sk-openai-test-0123456789",
+{% endif %}
+}
+COMPLETE = "/api/v1/llm/complete"
+EACH_PROVIDER: list[list[ProviderName]] = [
+{% if anthropic %}
+    ["anthropic"],
+{% endif %}
+{% if openai %}
+    ["openai"],
+{% endif %}
+]
+
+
+@pytest.fixture
+async def stub() -> AsyncIterator[ProviderStub]:
+    stub = ProviderStub()
+    async with serve_over_http(stub.app()) as url:
+        stub.url = url
+        yield stub
+        stub.release_all()
+
+
+@pytest.fixture(params=EACH_PROVIDER, ids=lambda providers: "+".join(providers))
+def providers(request: pytest.FixtureRequest) -> list[ProviderName]:
+    chosen: list[ProviderName] = request.param
+    return chosen
+
+
+@pytest.fixture
+def primary(stub: ProviderStub, providers: list[ProviderName]) -> StubProvider:
+    """The stub of the provider tried first."""
+    return stub[providers[0]]
+
+
+@pytest.fixture
+def settings(settings: Settings, stub: ProviderStub, providers: list[ProviderName]) -> Settings:
+    return settings.model_copy(
+        update={
+            "llm_providers": providers,
+{% if anthropic %}
+            "anthropic_api_key": SecretStr(API_KEYS["anthropic"]),
+            "anthropic_base_url": f"{stub.url}/anthropic",
+{% endif %}
+{% if openai %}
+            "openai_api_key": SecretStr(API_KEYS["openai"]),
+            "openai_base_url": f"{stub.url}/openai/v1",
+{% endif %}
+            "llm_retry_base_delay": 0.0,
+            "log_json": True,
+        }
+    )
+
+
+@pytest.fixture
+async def live(settings: Settings) -> AsyncIterator[AsyncClient]:
+    """A client of the app served over real HTTP, for streams and disconnects."""
+    async with (
+        serve_over_http(create_app(settings), lifespan=True) as url,
+        AsyncClient(base_url=url) as client,
+    ):
+        yield client
+
+
+def log_lines(output: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+
+
+def calls_logged(output: str) -> list[dict[str, Any]]:
+    return [line for line in log_lines(output) if line["event"] == "llm_call"]
+
+
+async def sse_events(response: Response) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+    """The (event, data) pairs of a Server-Sent Events response, as they arrive."""
+    event, data = "message", ""
+    async for line in response.aiter_lines():
+        if line.startswith("event: "):
+            event = line.removeprefix("event: ")
+        elif line.startswith("data: "):
+            data = line.removeprefix("data: ")
+        elif not line and data:
+            yield event, json.loads(data)
+            event, data = "message", ""

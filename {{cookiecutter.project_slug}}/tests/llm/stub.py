@@ -1,0 +1,337 @@
+{% set anthropic = cookiecutter.llm in ["anthropic", "anthropic_and_openai"] %}
+{% set openai = cookiecutter.llm in ["openai", "anthropic_and_openai"] %}
+"""A local stand-in for the providers' HTTP APIs, speaking their real wire protocols.
+
+The real SDKs are pointed at it through their base URL. Each provider answers
+from a script of replies (``will``), then with its default reply, and keeps
+what it was sent. Served by uvicorn on an ephemeral port of 127.0.0.1.
+"""
+
+import asyncio
+import json
+import socket
+from collections import deque
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Mount, Route
+from starlette.types import ASGIApp
+
+CREATED = 1_767_225_600
+
+
+@dataclass
+class Reply:
+    """One answer of the stub. ``input_tokens`` counts every input token, cached or not."""
+
+    text: str = "The quick brown fox"
+    input_tokens: int = 20
+    output_tokens: int = 4
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    fail_midway: bool = False
+    """Streams: an error event right after the first piece of text."""
+    malformed: bool = False
+    """Garbage instead of the answer (or of the first stream event)."""
+    hold: bool = False
+    """Wait for ``release()``: before answering, or, in a stream, after the first piece."""
+
+
+@dataclass
+class Received:
+    headers: dict[str, str]
+    body: dict[str, Any]
+
+
+class StubProvider:
+    def __init__(self) -> None:
+        self.script: deque[Reply] = deque()
+        self.default = Reply()
+        self.received: list[Received] = []
+        self.released = asyncio.Event()
+        self.disconnected = asyncio.Event()
+        """Set when a client went away in the middle of a stream."""
+        self.models_status = 200
+
+    def will(self, *replies: Reply) -> None:
+        self.script.extend(replies)
+
+    def release(self) -> None:
+        self.released.set()
+
+    async def take(self, request: Request) -> tuple[Reply, dict[str, Any]]:
+        body: dict[str, Any] = await request.json()
+        self.received.append(Received(dict(request.headers), body))
+        return (self.script.popleft() if self.script else self.default), body
+
+    async def watched(self, frames: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+        try:
+            async for frame in frames:
+                yield frame
+        except asyncio.CancelledError:
+            self.disconnected.set()
+            raise
+
+
+def sse(data: object, event: str | None = None) -> bytes:
+    head = f"event: {event}\n" if event else ""
+    return f"{head}data: {json.dumps(data)}\n\n".encode()
+
+
+def pieces(text: str) -> list[str]:
+    words = text.split(" ")
+    return [words[0], *(f" {word}" for word in words[1:])]
+{% if anthropic %}
+
+
+ANTHROPIC_ERRORS = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    429: "rate_limit_error",
+    529: "overloaded_error",
+}
+
+
+async def anthropic_events(
+    stub: StubProvider, reply: Reply, model: str, usage: dict[str, int]
+) -> AsyncIterator[bytes]:
+    if reply.malformed:
+        yield b"event: message_start\ndata: {not json\n\n"
+        return
+    message: dict[str, Any] = {
+        "id": "msg_stub",
+        "type": "message",
+        "role": "assistant",
+        "model": model,
+        "content": [],
+        "stop_reason": None,
+        "stop_sequence": None,
+        "usage": {**usage, "output_tokens": 1},
+    }
+    yield sse({"type": "message_start", "message": message}, "message_start")
+    block = {"type": "text", "text": ""}
+    yield sse(
+        {"type": "content_block_start", "index": 0, "content_block": block}, "content_block_start"
+    )
+    yield sse({"type": "ping"}, "ping")
+    for index, piece in enumerate(pieces(reply.text)):
+        delta = {"type": "text_delta", "text": piece}
+        yield sse(
+            {"type": "content_block_delta", "index": 0, "delta": delta}, "content_block_delta"
+        )
+        if index == 0 and reply.fail_midway:
+            error = {"type": "overloaded_error", "message": "Overloaded"}
+            yield sse({"type": "error", "error": error}, "error")
+            return
+        if index == 0 and reply.hold:
+            await stub.released.wait()
+    yield sse({"type": "content_block_stop", "index": 0}, "content_block_stop")
+    yield sse(
+        {
+            "type": "message_delta",
+            "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+            "usage": {"output_tokens": reply.output_tokens},
+        },
+        "message_delta",
+    )
+    yield sse({"type": "message_stop"}, "message_stop")
+
+
+async def anthropic_messages(stub: StubProvider, request: Request) -> Response:
+    reply, body = await stub.take(request)
+    if reply.status != 200:
+        error = {"type": ANTHROPIC_ERRORS.get(reply.status, "api_error"), "message": "Stub says no"}
+        return JSONResponse(
+            {"type": "error", "error": error}, status_code=reply.status, headers=reply.headers
+        )
+    usage = {
+        "input_tokens": reply.input_tokens - reply.cache_read_tokens - reply.cache_write_tokens,
+        "output_tokens": reply.output_tokens,
+        "cache_read_input_tokens": reply.cache_read_tokens,
+        "cache_creation_input_tokens": reply.cache_write_tokens,
+    }
+    if body.get("stream"):
+        events = anthropic_events(stub, reply, body["model"], usage)
+        return StreamingResponse(stub.watched(events), media_type="text/event-stream")
+    if reply.hold:
+        await stub.released.wait()
+    if reply.malformed:
+        return Response("{not json", media_type="application/json")
+    message = {
+        "id": "msg_stub",
+        "type": "message",
+        "role": "assistant",
+        "model": body["model"],
+        "content": [{"type": "text", "text": reply.text}],
+        "stop_reason": "end_turn",
+        "stop_sequence": None,
+        "usage": usage,
+    }
+    return JSONResponse(message, headers={"request-id": "req_stub"})
+
+
+async def anthropic_models(stub: StubProvider, request: Request) -> Response:
+    model = {"type": "model", "id": "claude-haiku-4-5", "display_name": "Claude Haiku 4.5"}
+    page = {"data": [model], "has_more": False, "first_id": model["id"], "last_id": model["id"]}
+    return JSONResponse(page, status_code=stub.models_status)
+{% endif %}
+{% if openai %}
+
+
+async def openai_events(
+    stub: StubProvider, reply: Reply, model: str, usage: dict[str, Any], with_usage: bool
+) -> AsyncIterator[bytes]:
+    if reply.malformed:
+        yield b"data: {not json\n\n"
+        return
+
+    def chunk(delta: dict[str, str], finish_reason: str | None = None) -> dict[str, Any]:
+        choice = {"index": 0, "delta": delta, "finish_reason": finish_reason, "logprobs": None}
+        return {
+            "id": "chatcmpl-stub",
+            "object": "chat.completion.chunk",
+            "created": CREATED,
+            "model": model,
+            "choices": [choice],
+        }
+
+    yield sse(chunk({"role": "assistant", "content": ""}))
+    for index, piece in enumerate(pieces(reply.text)):
+        yield sse(chunk({"content": piece}))
+        if index == 0 and reply.fail_midway:
+            error = {"message": "The server had an error", "type": "server_error"}
+            yield sse({"error": {**error, "param": None, "code": None}})
+            return
+        if index == 0 and reply.hold:
+            await stub.released.wait()
+    yield sse(chunk({}, "stop"))
+    if with_usage:
+        last = chunk({})
+        yield sse({**last, "choices": [], "usage": usage})
+    yield b"data: [DONE]\n\n"
+
+
+async def openai_chat_completions(stub: StubProvider, request: Request) -> Response:
+    reply, body = await stub.take(request)
+    if reply.status != 200:
+        error = {"message": "Stub says no", "type": "stub_error", "param": None, "code": None}
+        return JSONResponse({"error": error}, status_code=reply.status, headers=reply.headers)
+    usage = {
+        "prompt_tokens": reply.input_tokens,
+        "completion_tokens": reply.output_tokens,
+        "total_tokens": reply.input_tokens + reply.output_tokens,
+        "prompt_tokens_details": {"cached_tokens": reply.cache_read_tokens},
+    }
+    if body.get("stream"):
+        with_usage = bool(body.get("stream_options", {}).get("include_usage"))
+        events = openai_events(stub, reply, body["model"], usage, with_usage)
+        return StreamingResponse(stub.watched(events), media_type="text/event-stream")
+    if reply.hold:
+        await stub.released.wait()
+    if reply.malformed:
+        return Response("{not json", media_type="application/json")
+    message = {"role": "assistant", "content": reply.text, "refusal": None}
+    completion = {
+        "id": "chatcmpl-stub",
+        "object": "chat.completion",
+        "created": CREATED,
+        "model": body["model"],
+        "choices": [{"index": 0, "message": message, "finish_reason": "stop", "logprobs": None}],
+        "usage": usage,
+    }
+    return JSONResponse(completion)
+
+
+async def openai_models(stub: StubProvider, request: Request) -> Response:
+    model = {"id": "gpt-4.1-mini", "object": "model", "created": CREATED, "owned_by": "openai"}
+    return JSONResponse({"object": "list", "data": [model]}, status_code=stub.models_status)
+{% endif %}
+
+
+class ProviderStub:
+    def __init__(self) -> None:
+{% if anthropic %}
+        self.anthropic = StubProvider()
+{% endif %}
+{% if openai %}
+        self.openai = StubProvider()
+{% endif %}
+        self.url = ""
+
+    def __getitem__(self, provider: str) -> StubProvider:
+        stub: StubProvider = getattr(self, provider)
+        return stub
+
+    def app(self) -> Starlette:
+        def route(path: str, handler: Any, stub: StubProvider, method: str) -> Route:
+            async def endpoint(request: Request) -> Response:
+                response: Response = await handler(stub, request)
+                return response
+
+            return Route(path, endpoint, methods=[method])
+
+        return Starlette(
+            routes=[
+{% if anthropic %}
+                Mount(
+                    "/anthropic/v1",
+                    routes=[
+                        route("/messages", anthropic_messages, self.anthropic, "POST"),
+                        route("/models", anthropic_models, self.anthropic, "GET"),
+                    ],
+                ),
+{% endif %}
+{% if openai %}
+                Mount(
+                    "/openai/v1",
+                    routes=[
+                        route("/chat/completions", openai_chat_completions, self.openai, "POST"),
+                        route("/models", openai_models, self.openai, "GET"),
+                    ],
+                ),
+{% endif %}
+            ]
+        )
+
+    def release_all(self) -> None:
+{% if anthropic %}
+        self.anthropic.release()
+{% endif %}
+{% if openai %}
+        self.openai.release()
+{% endif %}
+
+
+@asynccontextmanager
+async def serve_over_http(app: ASGIApp, *, lifespan: bool = False) -> AsyncIterator[str]:
+    """Serve ``app`` with uvicorn on a free port of 127.0.0.1; yield its base URL.
+
+    The socket listens before the server starts, so clients may connect at once.
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen()
+    config = uvicorn.Config(
+        app,
+        lifespan="on" if lifespan else "off",
+        log_config=None,
+        log_level="warning",
+        ws="none",
+        timeout_graceful_shutdown=5,
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()
