@@ -61,6 +61,7 @@ def primary(stub: ProviderStub, providers: list[ProviderName]) -> StubProvider:
 
 @pytest.fixture
 def settings(settings: Settings, stub: ProviderStub, providers: list[ProviderName]) -> Settings:
+    """Settings for the stub, with JSON logs (tests reading them make their app themselves)."""
     return settings.model_copy(
         update={
             "llm_providers": providers,

@@ -115,6 +115,8 @@ class AnthropicProvider:
             )
         except anthropic.APIError as exc:
             raise self._error(exc) from exc
+        except ValueError as exc:
+            raise ProviderError("anthropic sent a malformed response") from exc
         usage = message.usage
         return Completion(
             text="".join(block.text for block in message.content if isinstance(block, TextBlock)),

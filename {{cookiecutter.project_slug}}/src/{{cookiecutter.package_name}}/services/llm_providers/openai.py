@@ -103,6 +103,8 @@ class OpenAIProvider:
             )
         except openai.APIError as exc:
             raise self._error(exc) from exc
+        except ValueError as exc:
+            raise ProviderError("openai sent a malformed response") from exc
         text = completion.choices[0].message.content if completion.choices else None
         return Completion(text=text or "", usage=_usage(completion.usage))
 
