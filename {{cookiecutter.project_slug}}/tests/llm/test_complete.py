@@ -6,9 +6,13 @@ import pytest
 from httpx import AsyncClient
 
 from {{ cookiecutter.package_name }}.core.config import Settings
+{% if anthropic %}
 from {{ cookiecutter.package_name }}.main import create_app
+{% endif %}
 from {{ cookiecutter.package_name }}.models.llm import ProviderName
+{% if anthropic %}
 from tests.conftest import Serve
+{% endif %}
 from tests.llm.conftest import API_KEYS, COMPLETE
 from tests.llm.stub import Reply, StubProvider
 

@@ -77,7 +77,7 @@ from {{ cookiecutter.package_name }}.services.llm_usage import (
 T = TypeVar("T")
 StreamEvent = StreamDelta | StreamUsage | ProblemDetail
 """Deltas, then one ``StreamUsage``, or a ``ProblemDetail`` if the stream fails midway."""
-OpenedStream = tuple[AsyncGenerator[StreamChunk, None], StreamChunk]
+OpenedStream = tuple[AsyncGenerator[StreamChunk], StreamChunk]
 
 logger = structlog.get_logger(__name__)
 
@@ -172,7 +172,7 @@ class LLMService:
             with cleanup_scope():
                 await self._record(request, call)
 
-    async def stream(self, request: LLMRequest, caller: str) -> AsyncGenerator[StreamEvent, None]:
+    async def stream(self, request: LLMRequest, caller: str) -> AsyncGenerator[StreamEvent]:
         """Errors before the first event are raised; later ones end the stream as an event."""
         call = _Call(caller=caller, streamed=True, model=request.model)
         try:
@@ -228,7 +228,7 @@ class LLMService:
             await self._store(cache_key, response)
         return response
 
-    async def _stream(self, request: LLMRequest, call: _Call) -> AsyncGenerator[StreamEvent, None]:
+    async def _stream(self, request: LLMRequest, call: _Call) -> AsyncGenerator[StreamEvent]:
         candidates = self._candidates(request)
         await self._quota.admit(call.caller)
         await self._quota.reserve(call.caller, estimate_tokens(request))
@@ -457,7 +457,7 @@ class UnconfiguredProvider:
     async def complete(self, call: ProviderCall) -> Completion:
         raise ProviderError(self._problem)
 
-    async def stream(self, call: ProviderCall) -> AsyncGenerator[StreamChunk, None]:
+    async def stream(self, call: ProviderCall) -> AsyncGenerator[StreamChunk]:
         yield await self.complete(call)
 
     async def check(self, *, reachability: bool) -> None:

@@ -128,7 +128,7 @@ class AnthropicProvider:
             ),
         )
 
-    async def stream(self, call: ProviderCall) -> AsyncGenerator[StreamChunk, None]:
+    async def stream(self, call: ProviderCall) -> AsyncGenerator[StreamChunk]:
         try:
             events = await self._client.messages.create(
                 model=call.model,

@@ -36,7 +36,7 @@ class FakeProvider:
     async def complete(self, call: ProviderCall) -> Completion:
         return self._completion(call, self._reply(call))
 
-    async def stream(self, call: ProviderCall) -> AsyncGenerator[StreamChunk, None]:
+    async def stream(self, call: ProviderCall) -> AsyncGenerator[StreamChunk]:
         words = self._reply(call)
         for index, word in enumerate(words):
             yield word if index == 0 else f" {word}"

@@ -108,7 +108,7 @@ class OpenAIProvider:
         text = completion.choices[0].message.content if completion.choices else None
         return Completion(text=text or "", usage=_usage(completion.usage))
 
-    async def stream(self, call: ProviderCall) -> AsyncGenerator[StreamChunk, None]:
+    async def stream(self, call: ProviderCall) -> AsyncGenerator[StreamChunk]:
         try:
             chunks = await self._client.chat.completions.create(
                 model=call.model,

@@ -45,12 +45,12 @@ class EventStreamResponse(StreamingResponse):
 
     media_type = "text/event-stream"
 
-    def __init__(self, first: StreamEvent, events: AsyncGenerator[StreamEvent, None]) -> None:
+    def __init__(self, first: StreamEvent, events: AsyncGenerator[StreamEvent]) -> None:
         self._events = events
         self._frames = self._encode(first)
         super().__init__(self._frames, headers={"Cache-Control": "no-cache"})
 
-    async def _encode(self, first: StreamEvent) -> AsyncGenerator[bytes, None]:
+    async def _encode(self, first: StreamEvent) -> AsyncGenerator[bytes]:
         yield _frame(first)
         async for event in self._events:
             yield _frame(event)
