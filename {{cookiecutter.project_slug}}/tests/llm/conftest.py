@@ -61,7 +61,10 @@ def primary(stub: ProviderStub, providers: list[ProviderName]) -> StubProvider:
 
 @pytest.fixture
 def settings(settings: Settings, stub: ProviderStub, providers: list[ProviderName]) -> Settings:
-    """Settings for the stub, with JSON logs (tests reading them make their app themselves)."""
+    """Settings for the stub, with JSON logs.
+
+    Tests that read the logs create their app themselves, once ``capsys`` captures.
+    """
     return settings.model_copy(
         update={
             "llm_providers": providers,

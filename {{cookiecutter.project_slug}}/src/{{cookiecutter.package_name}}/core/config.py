@@ -169,7 +169,7 @@ class Settings(BaseSettings):
         default=0, ge=0, description="US dollars per caller and day; 0: no budget."
     )
     llm_log_content: bool = Field(
-        default=False, description="Log prompts and answers (never on in production, please)."
+        default=False, description="Also log prompts and answers: personal data, keep it off."
     )
     llm_health_check_reachability: bool = Field(
         default=False, description="/health/ready also asks each provider for its models."

@@ -19,6 +19,9 @@ from {{ cookiecutter.package_name }}.services.llm_service import StreamEvent
 
 router = APIRouter(prefix="/llm", tags=["llm"])
 
+# No caching, and no buffering by a proxy (nginx) in front.
+STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
 STREAM_DESCRIPTION = (
     "With `stream: true`, Server-Sent Events: `delta` events carrying the next piece of "
     "text, then one `usage` event with the usage and cost; or, if the provider fails "
@@ -48,7 +51,7 @@ class EventStreamResponse(StreamingResponse):
     def __init__(self, first: StreamEvent, events: AsyncGenerator[StreamEvent]) -> None:
         self._events = events
         self._frames = self._encode(first)
-        super().__init__(self._frames, headers={"Cache-Control": "no-cache"})
+        super().__init__(self._frames, headers=STREAM_HEADERS)
 
     async def _encode(self, first: StreamEvent) -> AsyncGenerator[bytes]:
         yield _frame(first)
