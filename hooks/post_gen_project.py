@@ -79,7 +79,7 @@ def write_env_file(project: Path) -> None:
 def template_commit(template_root: Path) -> str | None:
     try:
         result = subprocess.run(
-            ["git", "-C", str(template_root), "rev-parse", "HEAD"],  # noqa: S607
+            ["git", "-C", str(template_root), "rev-parse", "HEAD"],
             capture_output=True,
             text=True,
             check=True,
@@ -109,16 +109,21 @@ def record_answers(project: Path, answers: Mapping[str, Any], template_root: Pat
 
 def next_steps(answers: Mapping[str, str]) -> str:
     slug = answers["project_slug"]
-    return "\n".join(
-        [
-            f"Generated {slug}. Next steps:",
-            f"  cd {slug}",
-            "  uv sync                      # create the environment",
-            "  uv run pytest                # run the tests",
-            f"  uv run {slug}                # serve on http://127.0.0.1:8000/docs",
-            "A fresh SECRET_KEY is in .env (never commit it; .gitignore excludes it).",
-        ]
-    )
+    commands = [
+        (f"cd {slug}", ""),
+        ("uv sync", "create the environment"),
+        ("uv run pytest", "run the tests"),
+    ]
+    if answers["database"] != "none":
+        commands.append(("uv run alembic upgrade head", "create the database schema"))
+    commands.append((f"uv run {slug}", "serve on http://127.0.0.1:8000/docs"))
+    width = max(len(command) for command, _ in commands) + 2
+    lines = [f"Generated {slug}. Next steps:"]
+    lines += [
+        f"  {command:<{width}}{f'# {note}' if note else ''}".rstrip() for command, note in commands
+    ]
+    lines.append("A fresh SECRET_KEY is in .env (never commit it; .gitignore excludes it).")
+    return "\n".join(lines)
 
 
 def main() -> int:

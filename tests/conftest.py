@@ -66,13 +66,16 @@ def python_for(version: str) -> str:
     pytest.fail(f"no Python {version} on this machine: install it (pyenv install {version})")
 
 
+def isolated_environ() -> dict[str, str]:
+    return {key: value for key, value in os.environ.items() if key not in ISOLATED_VARIABLES}
+
+
 def run(command: list[str], cwd: Path, env: Mapping[str, str] | None = None) -> str:
     """Run a command in a baked project; fail the test with its output if it fails."""
-    base = {key: value for key, value in os.environ.items() if key not in ISOLATED_VARIABLES}
     result = subprocess.run(
         command,
         cwd=cwd,
-        env={**base, **(env or {})},
+        env={**isolated_environ(), **(env or {})},
         capture_output=True,
         text=True,
         check=False,
