@@ -1,8 +1,10 @@
 """Structured logging: JSON in production, readable console locally.
 
-structlog renders both its own events and the standard library's (uvicorn,
-SQLAlchemy) through one pipeline, so every line has the same shape and carries
-the ID of the request it belongs to.
+The application's own events go through structlog's native pipeline, which is
+several times cheaper per line than the standard library's (it matters: the
+access log writes a line per request). Standard-library records (uvicorn,
+SQLAlchemy) are rendered by the same processors, so every line has one shape
+and carries the ID of the request it belongs to.
 """
 
 import logging
@@ -25,8 +27,7 @@ def configure_logging(settings: Settings) -> None:
     shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
         add_request_id,
-        structlog.stdlib.add_log_level,
-        structlog.stdlib.add_logger_name,
+        structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
     renderer: Processor
@@ -37,16 +38,16 @@ def configure_logging(settings: Settings) -> None:
         renderer = structlog.dev.ConsoleRenderer()
 
     structlog.configure(
-        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
-        logger_factory=structlog.stdlib.LoggerFactory(),
-        wrapper_class=structlog.stdlib.BoundLogger,
+        processors=[*shared, renderer],
+        wrapper_class=structlog.make_filtering_bound_logger(settings.log_level),
+        logger_factory=structlog.WriteLoggerFactory(file=sys.stdout),
         cache_logger_on_first_use=settings.environment is not Environment.TEST,
     )
 
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
-            foreign_pre_chain=shared,
+            foreign_pre_chain=[structlog.stdlib.add_logger_name, *shared],
             processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
         )
     )
