@@ -28,7 +28,7 @@ from {{ cookiecutter.package_name }}.api.v1.router import api_router
 from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.core.errors import problem_responses, register_error_handlers
 from {{ cookiecutter.package_name }}.core.logging import configure_logging
-from {{ cookiecutter.package_name }}.core.middleware import RequestLoggingMiddleware
+from {{ cookiecutter.package_name }}.core.middleware import EdgeMiddleware
 {% if rate_limited %}
 from {{ cookiecutter.package_name }}.core.rate_limit import RateLimiter
 {% endif %}
@@ -108,8 +108,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(api_router, prefix="/api/v1", responses=problem_responses(422))
 
-    # Added last runs first: CORS, then the request ID, then logging.
-    app.add_middleware(RequestLoggingMiddleware)
+    # Added last runs first: CORS, then the request ID, then the edge.
+    app.add_middleware(
+        EdgeMiddleware,
+        max_body_bytes=settings.max_request_body_bytes,
+        timeout=settings.request_timeout,
+    )
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
     if settings.cors_origins:
         app.add_middleware(

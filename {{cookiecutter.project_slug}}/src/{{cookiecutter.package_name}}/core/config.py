@@ -41,6 +41,12 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     workers: int = Field(default=1, ge=1)
     graceful_shutdown_timeout: int = Field(default=30, ge=0)
+    max_request_body_bytes: int = Field(
+        default=1_048_576, ge=1, description="Larger request bodies are refused with 413."
+    )
+    request_timeout: float = Field(
+        default=30.0, gt=0, description="Seconds until the response must start, else 504."
+    )
 
     health_check_timeout: float = Field(
         default=2.0, gt=0, description="Seconds per readiness check."
