@@ -22,6 +22,7 @@ from tests.conftest import (
     UV,
     answers_for,
     bake,
+    postgres_database,
     project_env,
     project_files,
     run,
@@ -129,7 +130,12 @@ def check_project(project: Path, answers: dict[str, Any]) -> None:
     run([UV, "run", "--no-sync", "ruff", "check", "--no-cache"], project, env)
     run([UV, "run", "--no-sync", "ruff", "format", "--check", "--no-cache"], project, env)
     run([UV, "run", "--no-sync", "mypy"], project, env)
-    run([UV, "run", "--no-sync", "pytest", "-q", "-p", "no:cacheprovider"], project, env)
+    pytest_command = [UV, "run", "--no-sync", "pytest", "-q", "-p", "no:cacheprovider"]
+    run(pytest_command, project, env)
+    if answers["database"] != "none":
+        # The suite ran on SQLite (its default); now on a real PostgreSQL server too.
+        with postgres_database() as database_url:
+            run(pytest_command, project, {**env, "TEST_DATABASE_URL": database_url})
 
 
 @pytest.mark.bake
