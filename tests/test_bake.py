@@ -100,7 +100,7 @@ def assert_tidy_text(project: Path) -> None:
         assert not text.startswith("\n"), f"{relative} starts with a blank line"
         for number, line in enumerate(text.splitlines(), 1):
             assert line == line.rstrip(), f"{relative}:{number}: trailing whitespace"
-        if path.suffix != ".py":
+        if not path.name.endswith((".py", ".py.mako")):
             assert "\n\n\n" not in text, f"{relative}: two blank lines in a row"
     for folder in project.rglob("*"):
         if folder.is_dir() and ".venv" not in folder.parts:
