@@ -1,8 +1,8 @@
 """Data access: a generic typed repository, and one subclass per table.
 
 Repositories flush (so constraint violations surface where they happen) but
-never commit: the request's unit of work in ``core/dependencies.py`` commits
-once at the end, or rolls everything back.
+never commit: the unit of work (``database/session.py``) commits once at the
+end, or rolls everything back.
 """
 
 from collections.abc import Mapping, Sequence
@@ -37,7 +37,7 @@ class Repository(Generic[RecordT]):
 
 class Repository[RecordT: Record]:
 {% endif %}
-    """Create, read, update and delete rows of ``model``; lists are oldest first."""
+    """Create, read, update, delete and list the rows of ``model``."""
 
     model: type[RecordT]
     load_options: Sequence[ORMOption] = ()
@@ -90,6 +90,7 @@ class Repository[RecordT: Record]:
         await self.session.flush()
 
     def _ordering(self) -> tuple[ColumnExpressionArgument[Any], ...]:
+        """Oldest first; the id breaks ties, so pages never overlap or skip a row."""
         return (self.model.created_at, self.model.id)
 
 
