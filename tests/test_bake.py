@@ -27,6 +27,7 @@ from tests.conftest import (
     UV,
     bake,
     isolated_environ,
+    postgres_database,
     project_env,
     project_files,
     run,
@@ -105,7 +106,7 @@ def assert_tidy_text(project: Path) -> None:
         assert not text.startswith("\n"), f"{relative} starts with a blank line"
         for number, line in enumerate(text.splitlines(), 1):
             assert line == line.rstrip(), f"{relative}:{number}: trailing whitespace"
-        if path.suffix != ".py":
+        if not path.name.endswith((".py", ".py.mako")):
             assert "\n\n\n" not in text, f"{relative}: two blank lines in a row"
     for folder in project.rglob("*"):
         if folder.is_dir() and ".venv" not in folder.parts:
@@ -135,7 +136,12 @@ def check_project(project: Path, answers: dict[str, Any]) -> None:
     run([UV, "run", "--no-sync", "ruff", "check", "--no-cache"], project, env)
     run([UV, "run", "--no-sync", "ruff", "format", "--check", "--no-cache"], project, env)
     run([UV, "run", "--no-sync", "mypy"], project, env)
-    run([UV, "run", "--no-sync", "pytest", "-q", "-p", "no:cacheprovider"], project, env)
+    pytest_command = [UV, "run", "--no-sync", "pytest", "-q", "-p", "no:cacheprovider"]
+    run(pytest_command, project, env)
+    if answers["database"] != "none":
+        # The suite ran on SQLite (its default); now on a real PostgreSQL server too.
+        with postgres_database() as database_url:
+            run(pytest_command, project, {**env, "TEST_DATABASE_URL": database_url})
 
 
 @pytest.mark.bake

@@ -13,8 +13,16 @@ import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
+{% if cookiecutter.database != "none" %}
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+{% endif %}
 
 from {{ cookiecutter.package_name }}.core.config import Environment, Settings
+{% if cookiecutter.database != "none" %}
+from {{ cookiecutter.package_name }}.database.engine import create_engine, create_session_factory
+from {{ cookiecutter.package_name }}.database.models import Base
+{% endif %}
 from {{ cookiecutter.package_name }}.main import create_app
 
 Serve = Callable[[FastAPI], AbstractAsyncContextManager[AsyncClient]]
@@ -42,6 +50,37 @@ def settings(tmp_path: Path) -> Settings:
         "TEST_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
     )
     return Settings(_env_file=None, environment=Environment.TEST, database_url=database_url)
+
+
+async def drop_schema(engine: AsyncEngine) -> None:
+    """Drop every table, Alembic's too: a PostgreSQL test database serves every test."""
+    async with engine.begin() as connection:
+        await connection.run_sync(Base.metadata.drop_all)
+        await connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+
+
+@pytest.fixture
+async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
+    """The test database, empty before the test and emptied after it."""
+    engine = create_engine(settings)
+    await drop_schema(engine)
+    yield engine
+    await drop_schema(engine)
+    await engine.dispose()
+
+
+@pytest.fixture
+async def database(engine: AsyncEngine) -> AsyncEngine:
+    """The test database with the models' tables, created fresh for this test."""
+    async with engine.begin() as connection:
+        await connection.run_sync(Base.metadata.create_all)
+    return engine
+
+
+@pytest.fixture
+async def session(database: AsyncEngine) -> AsyncIterator[AsyncSession]:
+    async with create_session_factory(database)() as session:
+        yield session
 {% else %}
 def settings() -> Settings:
     return Settings(_env_file=None, environment=Environment.TEST)
@@ -49,6 +88,12 @@ def settings() -> Settings:
 
 
 @pytest.fixture
+{% if cookiecutter.database != "none" %}
+async def client(
+    settings: Settings, serve: Serve, database: AsyncEngine
+) -> AsyncIterator[AsyncClient]:
+{% else %}
 async def client(settings: Settings, serve: Serve) -> AsyncIterator[AsyncClient]:
+{% endif %}
     async with serve(create_app(settings)) as http:
         yield http

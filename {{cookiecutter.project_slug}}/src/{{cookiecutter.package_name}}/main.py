@@ -44,6 +44,11 @@ from {{ cookiecutter.package_name }}.services.health_service import HealthCheck,
 OPENAPI_TAGS = [
     {"name": "health", "description": "Liveness and readiness probes."},
     {"name": "meta", "description": "What this service is."},
+{% if cookiecutter.database != "none" %}
+    {"name": "users", "description": "User management: the example resource."},
+    {"name": "notes", "description": "Notes owned by users, deleted with them."},
+    {"name": "audit", "description": "Every change to an entity, with its request ID."},
+{% endif %}
 ]
 
 

@@ -21,7 +21,15 @@ from {{ cookiecutter.package_name }}.core.config import Settings
 {% if rate_limited %}
 from {{ cookiecutter.package_name }}.core.rate_limit import RateLimiter
 {% endif %}
+{% if cookiecutter.database != "none" %}
+from {{ cookiecutter.package_name }}.database.session import unit_of_work
+from {{ cookiecutter.package_name }}.services.audit_service import AuditTrail
+{% endif %}
 from {{ cookiecutter.package_name }}.services.health_service import HealthCheck
+{% if cookiecutter.database != "none" %}
+from {{ cookiecutter.package_name }}.services.note_service import NoteService
+from {{ cookiecutter.package_name }}.services.user_service import UserService
+{% endif %}
 
 
 def get_settings(request: Request) -> Settings:
@@ -32,19 +40,42 @@ def get_settings(request: Request) -> Settings:
 def get_health_checks(request: Request) -> Mapping[str, HealthCheck]:
     checks: Mapping[str, HealthCheck] = request.state.health_checks
     return checks
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+HealthChecksDep = Annotated[Mapping[str, HealthCheck], Depends(get_health_checks)]
 {% if cookiecutter.database != "none" %}
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One unit of work per request: commit on success, roll back on any error."""
     sessions: async_sessionmaker[AsyncSession] = request.state.db_sessions
-    async with sessions() as session:
-        try:
-            yield session
-            await session.commit()
-        except BaseException:
-            await session.rollback()
-            raise
+    async with unit_of_work(sessions) as session:
+        yield session
+
+
+# scope="function" commits when the route returns, before the response is sent:
+# a failed commit reaches the client as a 409 or 503, never as a false success.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+async def get_audit_trail(session: SessionDep) -> AuditTrail:
+    return AuditTrail(session)
+
+
+AuditTrailDep = Annotated[AuditTrail, Depends(get_audit_trail)]
+
+
+async def get_user_service(session: SessionDep, audit: AuditTrailDep) -> UserService:
+    return UserService(session, audit)
+
+
+async def get_note_service(session: SessionDep, audit: AuditTrailDep) -> NoteService:
+    return NoteService(session, audit)
+
+
+UserServiceDep = Annotated[UserService, Depends(get_user_service)]
+NoteServiceDep = Annotated[NoteService, Depends(get_note_service)]
 {% endif %}
 {% if rate_limited %}
 
@@ -52,14 +83,7 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 def get_rate_limiter(request: Request) -> RateLimiter:
     limiter: RateLimiter = request.state.rate_limiter
     return limiter
-{% endif %}
 
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
-HealthChecksDep = Annotated[Mapping[str, HealthCheck], Depends(get_health_checks)]
-{% if cookiecutter.database != "none" %}
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
-{% endif %}
-{% if rate_limited %}
 RateLimiterDep = Annotated[RateLimiter, Depends(get_rate_limiter)]
 {% endif %}

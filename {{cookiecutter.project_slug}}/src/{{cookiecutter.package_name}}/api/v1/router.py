@@ -2,7 +2,16 @@
 
 from fastapi import APIRouter
 
+{% if cookiecutter.database != "none" %}
+from {{ cookiecutter.package_name }}.api.v1.endpoints import audit_log, meta, notes, users
+{% else %}
 from {{ cookiecutter.package_name }}.api.v1.endpoints import meta
+{% endif %}
 
 api_router = APIRouter()
 api_router.include_router(meta.router)
+{% if cookiecutter.database != "none" %}
+api_router.include_router(users.router)
+api_router.include_router(notes.router)
+api_router.include_router(audit_log.router)
+{% endif %}
