@@ -104,7 +104,7 @@ def problem_response(
     )
     return JSONResponse(
         problem.model_dump(mode="json", exclude_none=True),
-        status_code=status,
+        status_code=int(status),
         headers=headers,
         media_type=PROBLEM_JSON,
     )
