@@ -113,7 +113,7 @@ def assert_tidy_text(project: Path) -> None:
         if path.suffix != ".py":
             assert "\n\n\n" not in text, f"{relative}: two blank lines in a row"
     for folder in project.rglob("*"):
-        if folder.is_dir() and ".venv" not in folder.parts:
+        if folder.is_dir() and not {".git", ".venv"}.intersection(folder.parts):
             assert any(folder.iterdir()), f"empty folder {folder.relative_to(project)}"
 
 
