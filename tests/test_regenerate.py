@@ -473,3 +473,107 @@ def test_the_generated_readme_commands_run_from_a_checkout_and_from_a_git_url(
 
     assert recorded(project)["answers"]["llm"] == "none"
     assert not (project / "src" / PACKAGE / "core/rate_limit.py").exists()
+
+
+# One file at a time: the merge rules, on small folders (fast).
+
+
+def tree(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    return root
+
+
+@pytest.fixture
+def sides(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """Empty project, old bake and new bake folders."""
+    project, old, new = (tmp_path / name for name in ("project", "old", "new"))
+    for folder in (project, old, new):
+        folder.mkdir()
+    return project, old, new
+
+
+def test_a_dropped_file_goes_with_the_folder_it_leaves_holding_only_bytecode(
+    sides: tuple[Path, Path, Path],
+) -> None:
+    project, old, new = sides
+    tree(project, {"pkg/llm/client.py": "x = 1\n", "pkg/llm/__pycache__/client.pyc": "b"})
+    tree(old, {"pkg/llm/client.py": "x = 1\n"})
+    report = tool.Report()
+
+    tool.merge_path(project, "pkg/llm/client.py", old / "pkg/llm/client.py", new / "x", report)
+
+    assert report.changes == [("removed", "pkg/llm/client.py")]
+    assert not (project / "pkg").exists()
+
+
+def test_a_file_the_user_deleted_is_not_brought_back(sides: tuple[Path, Path, Path]) -> None:
+    project, old, new = sides
+    tree(old, {"notes.md": "old\n"})
+    tree(new, {"notes.md": "new\n"})
+    report = tool.Report()
+
+    tool.merge_path(project, "notes.md", old / "notes.md", new / "notes.md", report)
+
+    assert not (project / "notes.md").exists()
+    assert report.warnings == ["not restored notes.md: you deleted it; the template changed it"]
+
+
+def test_a_file_the_user_and_the_template_both_added_is_a_conflict(
+    sides: tuple[Path, Path, Path],
+) -> None:
+    project, old, new = sides
+    tree(project, {"jobs.py": "mine = 1\n"})
+    tree(new, {"jobs.py": "theirs = 1\n"})
+    report = tool.Report()
+
+    tool.merge_path(project, "jobs.py", old / "jobs.py", new / "jobs.py", report)
+
+    assert report.conflicts == ["jobs.py"]
+    assert (project / "jobs.py").read_text() == (
+        "<<<<<<< yours\nmine = 1\n=======\ntheirs = 1\n>>>>>>> template now\n"
+    )
+
+
+ENV_EXAMPLE = "DEBUG=false\nSECRET_KEY=change-me\nCORS_ORIGINS=[]\n"
+
+
+def test_env_keeps_the_users_values_and_gains_new_settings(sides: tuple[Path, Path, Path]) -> None:
+    project, old, new = sides
+    tree(project, {".env": "DEBUG=true\nSECRET_KEY=users-own-key\nCORS_ORIGINS=[]\n"})
+    tree(old, {".env.example": ENV_EXAMPLE})
+    tree(new, {".env.example": ENV_EXAMPLE.replace("\nCORS", "\nLLM_MODEL=m\nCORS")})
+    report = tool.Report()
+
+    tool.merge_env(project, old, new, report)
+
+    assert (project / ".env").read_text() == (
+        "DEBUG=true\nSECRET_KEY=users-own-key\nLLM_MODEL=m\nCORS_ORIGINS=[]\n"
+    )
+    assert report.changes == [("merged", ".env")]
+
+
+def test_a_project_without_env_does_not_get_one(sides: tuple[Path, Path, Path]) -> None:
+    project, old, new = sides
+    tree(old, {".env.example": ENV_EXAMPLE})
+    tree(new, {".env.example": ENV_EXAMPLE + "LLM_MODEL=m\n"})
+
+    tool.merge_env(project, old, new, tool.Report())
+
+    assert not (project / ".env").exists()
+
+
+@pytest.mark.parametrize(
+    ("source", "split"),
+    [
+        ("gh:acme/service-template@v2", ("gh:acme/service-template", "v2")),
+        ("git+https://host/acme/t.git@0123abc", ("git+https://host/acme/t.git", "0123abc")),
+        ("git@host:acme/t.git", ("git@host:acme/t.git", None)),
+        ("../service-template", ("../service-template", None)),
+    ],
+)
+def test_a_template_source_may_name_a_branch_tag_or_commit(
+    source: str, split: tuple[str, str | None]
+) -> None:
+    assert tool.split_ref(source) == split
