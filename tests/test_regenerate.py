@@ -270,6 +270,28 @@ def test_switching_off_in_a_fresh_clone_needs_no_history_and_makes_no_env(
 
 
 @pytest.mark.bake
+@pytest.mark.parametrize(
+    ("before", "after"), [("sqlite", "postgresql"), ("postgresql", "none"), ("none", "sqlite")]
+)
+def test_switching_the_database_keeps_the_users_code(
+    committed_project: Callable[..., Path],
+    regenerate: Regenerate,
+    template: Path,
+    tmp_path: Path,
+    before: str,
+    after: str,
+) -> None:
+    project = committed_project(database=before)
+
+    code, output = regenerate(project, "--set", f"database={after}")
+
+    assert code == 0, output
+    assert (project / "src" / PACKAGE / "database").exists() == (after != "none")
+    expected = expected_project(template, tmp_path / "expected", add_items_route, database=after)
+    assert snapshot(project) == snapshot(expected)
+
+
+@pytest.mark.bake
 def test_a_switched_off_module_file_the_user_changed_is_kept_with_a_warning(
     committed_project: Callable[..., Path], regenerate: Regenerate
 ) -> None:
