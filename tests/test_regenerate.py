@@ -30,7 +30,6 @@ GIT_IDENTITY = {
     "GIT_COMMITTER_NAME": "Dev",
     "GIT_COMMITTER_EMAIL": "dev@example.com",
 }
-SECRET_KEY_LINE = re.compile(r"^SECRET_KEY=.*$", re.MULTILINE)
 PACKAGE = "ai_service"  # the default package name
 
 ITEMS_ROUTE = f'''"""The team's own routes."""
@@ -137,7 +136,7 @@ def expected_project(template: Path, folder: Path, edit: Edit, **answers: str) -
 
 
 def secret_key(project: Path) -> str:
-    match = SECRET_KEY_LINE.search((project / ".env").read_text())
+    match = tool.SECRET_KEY_LINE.search((project / ".env").read_text())
     assert match, "no SECRET_KEY in .env"
     return match.group(0)
 

@@ -219,7 +219,9 @@ def new_answers(
     """The recorded answers with ``changes``, refused as the generator would refuse them."""
     questions: dict[str, Any] = {
         key: value
-        for key, value in json.loads((template / "cookiecutter.json").read_text()).items()
+        for key, value in json.loads(
+            (template / "cookiecutter.json").read_text(encoding="utf-8")
+        ).items()
         if not key.startswith("_")
     }
     problems: list[str] = []
