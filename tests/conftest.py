@@ -104,7 +104,7 @@ def project_env(answers: Mapping[str, str]) -> dict[str, str]:
 
 
 def project_files(project: Path) -> Iterator[Path]:
-    skip = {".venv", ".mypy_cache", ".pytest_cache", ".ruff_cache", "__pycache__"}
+    skip = {".git", ".venv", ".mypy_cache", ".pytest_cache", ".ruff_cache", "__pycache__"}
     for path in sorted(project.rglob("*")):
         if path.is_file() and not skip.intersection(path.relative_to(project).parts):
             yield path

@@ -15,6 +15,7 @@ from hooks.post_gen_project import (
     record_answers,
     template_source,
     write_env_file,
+    write_records,
 )
 from tests.conftest import MANIFEST, TEMPLATE_ROOT, answers_for
 
@@ -89,6 +90,27 @@ def test_recorded_answers_hold_no_private_keys_or_absolute_paths(tmp_path: Path)
     assert record["answers"] == answers_for()
     assert record["template"] == TEMPLATE_ROOT.name
     assert str(TEMPLATE_ROOT) not in json.dumps(record)
+    assert str(TEMPLATE_ROOT) not in (tmp_path / ".cruft.json").read_text()
+
+
+def test_records_name_the_template_commit_for_regenerate_and_for_cruft(tmp_path: Path) -> None:
+    write_records(tmp_path, "gh:acme/service-template", "0123abc", answers_for(llm="openai"))
+
+    record = json.loads((tmp_path / ".template-answers.json").read_text())
+    cruft = json.loads((tmp_path / ".cruft.json").read_text())
+    assert record == {
+        "template": "gh:acme/service-template",
+        "commit": "0123abc",
+        "answers": answers_for(llm="openai"),
+    }
+    assert cruft["template"] == "gh:acme/service-template"
+    assert cruft["commit"] == "0123abc"
+    assert cruft["context"]["cookiecutter"] == {
+        **answers_for(llm="openai"),
+        "_template": "gh:acme/service-template",
+        "_commit": "0123abc",
+    }
+    assert cruft["skip"] == [".env"]
 
 
 @pytest.mark.parametrize(
