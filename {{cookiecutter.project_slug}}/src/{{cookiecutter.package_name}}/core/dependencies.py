@@ -12,7 +12,10 @@ from collections.abc import Mapping
 {% endif %}
 from typing import Annotated
 
-from fastapi import Depends, Request
+{% if cookiecutter.redis == "yes" %}
+from arq.connections import ArqRedis
+{% endif %}
+from fastapi import {{ "" if cookiecutter.redis == "yes" else "BackgroundTasks, " }}Depends, Request
 {% if cookiecutter.database != "none" %}
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 {% endif %}
@@ -21,6 +24,7 @@ from {{ cookiecutter.package_name }}.core.config import Settings
 {% if rate_limited %}
 from {{ cookiecutter.package_name }}.core.rate_limit import RateLimiter
 {% endif %}
+from {{ cookiecutter.package_name }}.jobs.queue import JobQueue
 from {{ cookiecutter.package_name }}.services.health_service import HealthCheck
 
 
@@ -32,6 +36,12 @@ def get_settings(request: Request) -> Settings:
 def get_health_checks(request: Request) -> Mapping[str, HealthCheck]:
     checks: Mapping[str, HealthCheck] = request.state.health_checks
     return checks
+{% if cookiecutter.redis == "no" %}
+
+
+def get_job_queue(background_tasks: BackgroundTasks) -> JobQueue:
+    return JobQueue(background_tasks)
+{% endif %}
 {% if cookiecutter.database != "none" %}
 
 
@@ -53,13 +63,29 @@ def get_rate_limiter(request: Request) -> RateLimiter:
     limiter: RateLimiter = request.state.rate_limiter
     return limiter
 {% endif %}
+{% if cookiecutter.redis == "yes" %}
+
+
+def get_redis(request: Request) -> ArqRedis:
+    redis: ArqRedis = request.state.redis
+    return redis
+
+
+def get_job_queue(request: Request) -> JobQueue:
+    queue: JobQueue = request.state.job_queue
+    return queue
+{% endif %}
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 HealthChecksDep = Annotated[Mapping[str, HealthCheck], Depends(get_health_checks)]
+JobQueueDep = Annotated[JobQueue, Depends(get_job_queue)]
 {% if cookiecutter.database != "none" %}
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 {% endif %}
 {% if rate_limited %}
 RateLimiterDep = Annotated[RateLimiter, Depends(get_rate_limiter)]
+{% endif %}
+{% if cookiecutter.redis == "yes" %}
+RedisDep = Annotated[ArqRedis, Depends(get_redis)]
 {% endif %}

@@ -2,7 +2,8 @@
 
 from fastapi import APIRouter
 
-from {{ cookiecutter.package_name }}.api.v1.endpoints import meta
+from {{ cookiecutter.package_name }}.api.v1.endpoints import jobs, meta
 
 api_router = APIRouter()
 api_router.include_router(meta.router)
+api_router.include_router(jobs.router)
