@@ -101,6 +101,14 @@ async def lifespan(app: FastAPI) -> AsyncIterator[LifespanState]:
         redis = create_redis(settings)
         resources.push_async_callback(redis.aclose)
         health_checks["redis"] = redis_check(redis)
+{% if rate_limited %}
+        # Counters kept in the app's Redis share its connections, and close with them.
+        same_redis = settings.rate_limit_storage_uri == settings.redis_url
+        rate_limiter = RateLimiter(
+            settings.rate_limit_storage_uri,
+            connection_pool=redis.connection_pool if same_redis else None,
+        )
+{% endif %}
 {% endif %}
 {% if cookiecutter.observability == "yes" %}
         resources.callback(app.state.metrics.close)
@@ -114,7 +122,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[LifespanState]:
             db_engine=db_engine,
             db_sessions=create_session_factory(db_engine),
 {% endif %}
-{% if rate_limited %}
+{% if rate_limited and cookiecutter.redis == "yes" %}
+            rate_limiter=rate_limiter,
+{% elif rate_limited %}
             rate_limiter=RateLimiter(settings.rate_limit_storage_uri),
 {% endif %}
 {% if cookiecutter.redis == "yes" %}
