@@ -85,7 +85,12 @@ async def tracing(tracer_provider: TracerProvider) -> AsyncIterator[None]:
 {% endif %}
 {% if cookiecutter.database != "none" %}
     sqlalchemy_instrumentor = SQLAlchemyInstrumentor()
-    sqlalchemy_instrumentor.instrument(engine=engine.sync_engine, tracer_provider=tracer_provider)
+    sqlalchemy_instrumentor.instrument(
+        engine=engine.sync_engine,
+        tracer_provider=tracer_provider,
+        # Its declared SQLAlchemy range trails releases; the cursor events it uses are stable.
+        skip_dep_check=True,
+    )
 {% endif %}
     try:
         yield
