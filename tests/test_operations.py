@@ -311,7 +311,8 @@ def test_redis_and_observability_project_against_the_real_redis(cookies: Any) ->
     assert re.search(r"\b2 passed\b", output)
 
     script = METRICS_SCRIPT.format(package=result.context["package_name"])
-    scraped = json.loads(run([UV, "run", "--no-sync", "python", "-c", script], project, env))
+    output = run([UV, "run", "--no-sync", "python", "-c", script], project, env)
+    scraped = json.loads(output.splitlines()[-1])  # after the app's own log lines
     assert scraped["content_type"].startswith("text/plain; version=")
     families = scraped["families"]
     assert families["http_requests"]["type"] == "counter"

@@ -5,7 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from httpx import AsyncClient
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -33,12 +33,14 @@ def sample(text: str, name: str, **labels: str) -> float:
 
 
 def app_with_item_route(settings: Settings) -> FastAPI:
-    app = create_app(settings)
+    router = APIRouter(prefix="/items")
 
-    @app.get("/items/{item_id}")
+    @router.get("/{item_id}")
     async def item(item_id: int) -> dict[str, int]:
         return {"id": item_id}
 
+    app = create_app(settings)
+    app.include_router(router, prefix="/api/v2")
     return app
 
 
@@ -62,14 +64,16 @@ async def test_requests_are_counted_by_route_template_and_status(
     settings: Settings, serve: Serve
 ) -> None:
     async with serve(app_with_item_route(settings)) as client:
-        for path in ("/items/1", "/items/2", "/items/not-a-number", "/no/such/page"):
+        for path in ("/api/v2/items/1", "/api/v2/items/2", "/api/v2/items/x", "/nowhere"):
             await client.get(path)
+        await client.get("/api/v1/meta")
         text = (await client.get("/metrics")).text
 
-    route = "/items/{item_id}"
+    route = "/api/v2/items/{item_id}"
     assert sample(text, "http_requests_total", route=route, status="200") == 2
     assert sample(text, "http_requests_total", route=route, status="422") == 1
     assert sample(text, "http_requests_total", route="unmatched", status="404") == 1
+    assert sample(text, "http_requests_total", route="/api/v1/meta", status="200") == 1
     assert sample(text, "http_request_duration_seconds_count", route=route, status="200") == 2
     # The scrape itself is the one request in progress.
     assert sample(text, "http_requests_in_progress") == 1

@@ -18,8 +18,10 @@ import tempfile
 import time
 from collections.abc import Sequence
 
+from fastapi.routing import iter_route_contexts
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
+from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 MULTIPROC_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
@@ -92,6 +94,7 @@ class MetricsMiddleware:
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
         self.metrics = metrics
+        self._templates: dict[int, str] = {}  # by id(): routes are not hashable
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -113,9 +116,21 @@ class MetricsMiddleware:
             await self.app(scope, receive, send_with_status)
         finally:
             in_progress.dec()
-            # The router leaves the matched route in the scope; its template
-            # ("/items/{item_id}") keeps the number of label values bounded.
-            route = scope.get("route")
-            labels = (scope["method"], route.path if route else "unmatched", str(status))
+            labels = (scope["method"], self._route_template(scope), str(status))
             self.metrics.requests.labels(*labels).inc()
             self.metrics.request_duration.labels(*labels).observe(time.perf_counter() - start)
+
+    def _route_template(self, scope: Scope) -> str:
+        """The matched route's path template ("/items/{item_id}"), bounded unlike raw paths."""
+        route: BaseRoute | None = scope.get("route")
+        if route is None:
+            return "unmatched"
+        if id(route) not in self._templates:
+            # A route of an included router knows only its path within that router:
+            # look up its full path once, among the app's routes.
+            self._templates.update(
+                (id(context.original_route), context.path)
+                for context in iter_route_contexts(scope["app"].routes)
+                if context.path is not None
+            )
+        return self._templates.get(id(route), "unmatched")
