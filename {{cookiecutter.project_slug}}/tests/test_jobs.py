@@ -14,7 +14,7 @@ from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.core.redis import create_redis
 from {{ cookiecutter.package_name }}.jobs.queue import JobQueue
 from {{ cookiecutter.package_name }}.jobs.tasks import JobContext, analyze_text
-from {{ cookiecutter.package_name }}.jobs.worker import JOBS, create_worker
+from {{ cookiecutter.package_name }}.jobs.worker import JOBS, check, create_worker
 from {{ cookiecutter.package_name }}.main import create_app
 from tests.conftest import Serve
 {% else %}
@@ -96,6 +96,10 @@ async def test_a_failed_job_is_reported_without_its_error(
     response = await client.get(f"/api/v1/jobs/{job_id}")
     assert response.json() == {"job_id": job_id, "status": "failed", "result": None}
     assert "hunter2" not in response.text
+
+
+async def test_the_health_check_fails_while_no_worker_runs(settings: Settings) -> None:
+    assert await check(settings) == 1
 
 
 async def test_an_unknown_job_is_a_404_problem(client: AsyncClient) -> None:
