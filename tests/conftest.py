@@ -32,7 +32,15 @@ UV = str(Path(sys.executable).with_name("uv"))
 
 # Variables of this environment that must not leak into a baked project's tools.
 ISOLATED_VARIABLES = frozenset(
-    {"VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "UV_PYTHON", "PYTHONPATH", "TEST_DATABASE_URL"}
+    {
+        "VIRTUAL_ENV",
+        "UV_PROJECT_ENVIRONMENT",
+        "UV_PYTHON",
+        "PYTHONPATH",
+        "TEST_DATABASE_URL",
+        "TEST_REDIS_URL",
+        "PROMETHEUS_MULTIPROC_DIR",
+    }
 )
 
 

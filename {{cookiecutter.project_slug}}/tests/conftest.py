@@ -1,12 +1,16 @@
 """Fixtures: the app with its lifespan actually run, and an HTTP client for it."""
 
-{% if cookiecutter.database != "none" %}
+{% if cookiecutter.database != "none" or cookiecutter.redis == "yes" %}
 import os
 {% endif %}
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 {% if cookiecutter.database != "none" %}
 from pathlib import Path
+{% endif %}
+{% if cookiecutter.redis == "yes" %}
+from typing import Any
+from uuid import uuid4
 {% endif %}
 
 import pytest
@@ -49,7 +53,42 @@ def settings(tmp_path: Path) -> Settings:
     database_url = os.environ.get(
         "TEST_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
     )
+{% if cookiecutter.redis == "yes" %}
+    return Settings(
+        _env_file=None,
+        environment=Environment.TEST,
+        database_url=database_url,
+        **redis_settings(),
+    )
+{% else %}
     return Settings(_env_file=None, environment=Environment.TEST, database_url=database_url)
+{% endif %}
+{% else %}
+def settings() -> Settings:
+{% if cookiecutter.redis == "yes" %}
+    return Settings(_env_file=None, environment=Environment.TEST, **redis_settings())
+{% else %}
+    return Settings(_env_file=None, environment=Environment.TEST)
+{% endif %}
+{% endif %}
+{% if cookiecutter.redis == "yes" %}
+
+
+def redis_settings() -> dict[str, Any]:
+    """The real Redis (``TEST_REDIS_URL``), with a job queue of this test's own.
+
+    Test runs may share one Redis: every key a test writes is unique to it.
+    """
+    return {
+        "redis_url": os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0"),
+        "job_queue_name": f"test:{uuid4().hex}:jobs",
+{% if cookiecutter.auth != "none" or cookiecutter.llm != "none" %}
+        # Fresh counters for every test; test_rate_limit shares them through Redis.
+        "rate_limit_storage_uri": "memory://",
+{% endif %}
+    }
+{% endif %}
+{% if cookiecutter.database != "none" %}
 
 
 async def drop_schema(engine: AsyncEngine) -> None:
@@ -81,9 +120,6 @@ async def database(engine: AsyncEngine) -> AsyncEngine:
 async def session(database: AsyncEngine) -> AsyncIterator[AsyncSession]:
     async with create_session_factory(database)() as session:
         yield session
-{% else %}
-def settings() -> Settings:
-    return Settings(_env_file=None, environment=Environment.TEST)
 {% endif %}
 
 

@@ -18,8 +18,12 @@ async def test_ready_reports_every_enabled_check(client: AsyncClient) -> None:
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "ok"
-{% if cookiecutter.database != "none" %}
+{% if cookiecutter.database != "none" and cookiecutter.redis == "yes" %}
+    assert set(body["checks"]) == {"disk", "database", "redis"}
+{% elif cookiecutter.database != "none" %}
     assert set(body["checks"]) == {"disk", "database"}
+{% elif cookiecutter.redis == "yes" %}
+    assert set(body["checks"]) == {"disk", "redis"}
 {% else %}
     assert set(body["checks"]) == {"disk"}
 {% endif %}
@@ -39,4 +43,17 @@ async def test_ready_is_503_with_the_failing_check_named(settings: Settings, ser
     assert "below the" in body["checks"]["disk"]["detail"]
 {% if cookiecutter.database != "none" %}
     assert body["checks"]["database"]["status"] == "ok"
+{% endif %}
+{% if cookiecutter.redis == "yes" %}
+    assert body["checks"]["redis"]["status"] == "ok"
+
+
+async def test_ready_is_503_when_redis_is_unreachable(settings: Settings, serve: Serve) -> None:
+    nowhere = settings.model_copy(update={"redis_url": "redis://127.0.0.1:1/0"})
+
+    async with serve(create_app(nowhere)) as client:
+        response = await client.get("/health/ready")
+
+    assert response.status_code == 503
+    assert response.json()["checks"]["redis"]["status"] == "fail"
 {% endif %}

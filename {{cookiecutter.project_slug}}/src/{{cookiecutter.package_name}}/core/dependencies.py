@@ -12,7 +12,10 @@ from collections.abc import Mapping
 {% endif %}
 from typing import Annotated
 
-from fastapi import Depends, Request
+{% if cookiecutter.redis == "yes" %}
+from arq.connections import ArqRedis
+{% endif %}
+from fastapi import {{ "" if cookiecutter.redis == "yes" else "BackgroundTasks, " }}Depends, Request
 {% if cookiecutter.database != "none" %}
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 {% endif %}
@@ -23,6 +26,9 @@ from {{ cookiecutter.package_name }}.core.rate_limit import RateLimiter
 {% endif %}
 {% if cookiecutter.database != "none" %}
 from {{ cookiecutter.package_name }}.database.session import unit_of_work
+{% endif %}
+from {{ cookiecutter.package_name }}.jobs.queue import JobQueue
+{% if cookiecutter.database != "none" %}
 from {{ cookiecutter.package_name }}.services.audit_service import AuditTrail
 {% endif %}
 from {{ cookiecutter.package_name }}.services.health_service import HealthCheck
@@ -40,10 +46,31 @@ def get_settings(request: Request) -> Settings:
 def get_health_checks(request: Request) -> Mapping[str, HealthCheck]:
     checks: Mapping[str, HealthCheck] = request.state.health_checks
     return checks
+{% if cookiecutter.redis == "yes" %}
+
+
+def get_redis(request: Request) -> ArqRedis:
+    redis: ArqRedis = request.state.redis
+    return redis
+
+
+def get_job_queue(request: Request) -> JobQueue:
+    queue: JobQueue = request.state.job_queue
+    return queue
+{% else %}
+
+
+def get_job_queue(background_tasks: BackgroundTasks) -> JobQueue:
+    return JobQueue(background_tasks)
+{% endif %}
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 HealthChecksDep = Annotated[Mapping[str, HealthCheck], Depends(get_health_checks)]
+JobQueueDep = Annotated[JobQueue, Depends(get_job_queue)]
+{% if cookiecutter.redis == "yes" %}
+RedisDep = Annotated[ArqRedis, Depends(get_redis)]
+{% endif %}
 {% if cookiecutter.database != "none" %}
 
 

@@ -12,6 +12,9 @@ import sys
 
 import structlog
 from asgi_correlation_id import correlation_id
+{% if cookiecutter.observability == "yes" %}
+from opentelemetry import trace
+{% endif %}
 from structlog.typing import EventDict, Processor, WrappedLogger
 
 from {{ cookiecutter.package_name }}.core.config import Environment, Settings
@@ -21,12 +24,26 @@ def add_request_id(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDic
     if (request_id := correlation_id.get()) is not None:
         event_dict.setdefault("request_id", request_id)
     return event_dict
+{% if cookiecutter.observability == "yes" %}
+
+
+def add_trace_ids(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
+    """Link each line to its trace; nothing is added while tracing is off."""
+    span_context = trace.get_current_span().get_span_context()
+    if span_context.is_valid:
+        event_dict["trace_id"] = trace.format_trace_id(span_context.trace_id)
+        event_dict["span_id"] = trace.format_span_id(span_context.span_id)
+    return event_dict
+{% endif %}
 
 
 def configure_logging(settings: Settings) -> None:
     shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
         add_request_id,
+{% if cookiecutter.observability == "yes" %}
+        add_trace_ids,
+{% endif %}
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
@@ -58,5 +75,5 @@ def configure_logging(settings: Settings) -> None:
         uvicorn_logger = logging.getLogger(name)
         uvicorn_logger.handlers = []
         uvicorn_logger.propagate = True
-    # The request logging middleware writes the access log, with the request ID.
+    # The edge middleware writes the access log, with the request ID.
     logging.getLogger("uvicorn.access").disabled = True

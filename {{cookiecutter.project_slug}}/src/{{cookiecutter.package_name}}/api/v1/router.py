@@ -3,13 +3,14 @@
 from fastapi import APIRouter
 
 {% if cookiecutter.database != "none" %}
-from {{ cookiecutter.package_name }}.api.v1.endpoints import audit_log, meta, notes, users
+from {{ cookiecutter.package_name }}.api.v1.endpoints import audit_log, jobs, meta, notes, users
 {% else %}
-from {{ cookiecutter.package_name }}.api.v1.endpoints import meta
+from {{ cookiecutter.package_name }}.api.v1.endpoints import jobs, meta
 {% endif %}
 
 api_router = APIRouter()
 api_router.include_router(meta.router)
+api_router.include_router(jobs.router)
 {% if cookiecutter.database != "none" %}
 api_router.include_router(users.router)
 api_router.include_router(notes.router)
