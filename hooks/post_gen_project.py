@@ -2,9 +2,10 @@
 
 Removes the paths of switched-off modules (as listed in ``hooks/manifest.yaml``),
 prunes folders left empty, writes ``.env`` with a fresh secret, records the
-answers for later regeneration and prints the next steps. It never runs
-formatters, installers or anything that needs the network: the rendered output
-is clean as it stands. Valid Python before rendering, so the tests import it.
+answers and the template commit (for ``regenerate``, and as ``.cruft.json`` for
+cruft) and prints the next steps. It never runs formatters, installers or
+anything that needs the network: the rendered output is clean as it stands.
+Valid Python before rendering, so the tests import it.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ ANSWERS_JSON = r"""{{ cookiecutter | tojson }}"""
 TEMPLATE_ROOT = r"""{{ template_root }}"""
 
 ANSWERS_FILE = ".template-answers.json"
+CRUFT_FILE = ".cruft.json"
 SECRET_KEY_PLACEHOLDER = "SECRET_KEY=change-me"
 
 
@@ -79,7 +81,7 @@ def write_env_file(project: Path) -> None:
 def template_commit(template_root: Path) -> str | None:
     try:
         result = subprocess.run(
-            ["git", "-C", str(template_root), "rev-parse", "HEAD"],  # noqa: S607
+            ["git", "-C", str(template_root), "rev-parse", "HEAD"],
             capture_output=True,
             text=True,
             check=True,
@@ -95,30 +97,54 @@ def template_source(answers: Mapping[str, Any]) -> str:
     return Path(source).name if Path(source).is_absolute() else source
 
 
-def record_answers(project: Path, answers: Mapping[str, Any], template_root: Path) -> None:
+def write_records(
+    project: Path, source: str, commit: str | None, answers: Mapping[str, Any]
+) -> None:
+    """Record how the project was made: for ``regenerate``, and in cruft's own format.
+
+    ``regenerate`` (in the template repository) calls this too, after a merge.
+    """
     public = {key: value for key, value in answers.items() if not key.startswith("_")}
-    record = {
-        "template": template_source(answers),
-        "commit": template_commit(template_root),
-        "answers": public,
+    record = {"template": source, "commit": commit, "answers": public}
+    cruft_context = {**public, "_template": source}
+    if commit:
+        cruft_context["_commit"] = commit
+    cruft = {
+        "template": source,
+        "commit": commit,
+        "checkout": None,
+        "context": {"cookiecutter": cruft_context},
+        "directory": None,
+        # Every bake writes its own .env with a fresh secret: never a change to apply.
+        "skip": [".env"],
     }
-    (project / ANSWERS_FILE).write_text(
-        json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8"
-    )
+    for name, content in ((ANSWERS_FILE, record), (CRUFT_FILE, cruft)):
+        (project / name).write_text(
+            json.dumps(content, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+        )
+
+
+def record_answers(project: Path, answers: Mapping[str, Any], template_root: Path) -> None:
+    write_records(project, template_source(answers), template_commit(template_root), answers)
 
 
 def next_steps(answers: Mapping[str, str]) -> str:
     slug = answers["project_slug"]
-    return "\n".join(
-        [
-            f"Generated {slug}. Next steps:",
-            f"  cd {slug}",
-            "  uv sync                      # create the environment",
-            "  uv run pytest                # run the tests",
-            f"  uv run {slug}                # serve on http://127.0.0.1:8000/docs",
-            "A fresh SECRET_KEY is in .env (never commit it; .gitignore excludes it).",
-        ]
-    )
+    commands = [
+        (f"cd {slug}", ""),
+        ("uv sync", "create the environment"),
+        ("uv run pytest", "run the tests"),
+    ]
+    if answers["database"] != "none":
+        commands.append(("uv run alembic upgrade head", "create the database schema"))
+    commands.append((f"uv run {slug}", "serve on http://127.0.0.1:8000/docs"))
+    width = max(len(command) for command, _ in commands) + 2
+    lines = [f"Generated {slug}. Next steps:"]
+    lines += [
+        f"  {command:<{width}}{f'# {note}' if note else ''}".rstrip() for command, note in commands
+    ]
+    lines.append("A fresh SECRET_KEY is in .env (never commit it; .gitignore excludes it).")
+    return "\n".join(lines)
 
 
 def main() -> int:

@@ -21,6 +21,10 @@ PACKAGE_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 VERSION_PATTERN = re.compile(r"^\d+(\.\d+){1,2}((a|b|rc)\d+)?$")
 
+# Keeps every generated line within the 100-character limit the generated linter enforces.
+UNSAFE_NAME_CHARACTERS = frozenset('"\\{}%')
+MAX_LENGTHS = {"project_name": 50, "project_slug": 40, "package_name": 30}
+
 # Import names the generated service depends on, or that commonly collide with
 # tooling; a package with one of these names would shadow it.
 RESERVED_PACKAGE_NAMES = frozenset(
@@ -72,6 +76,18 @@ def validate(answers: Mapping[str, str]) -> list[str]:
 
     if not answers["project_name"].strip():
         errors.append("project_name is empty: give the service a human-readable name.")
+    if UNSAFE_NAME_CHARACTERS.intersection(answers["project_name"]):
+        errors.append(
+            f"project_name {answers['project_name']!r} contains one of "
+            f"{' '.join(sorted(UNSAFE_NAME_CHARACTERS))}, which would break the generated "
+            "code: remove them."
+        )
+    for option, limit in MAX_LENGTHS.items():
+        if len(answers[option]) > limit:
+            errors.append(
+                f"{option} is {len(answers[option])} characters long; the limit is {limit}: "
+                f"choose a shorter {option}."
+            )
 
     slug = answers["project_slug"]
     if not SLUG_PATTERN.match(slug):
@@ -114,9 +130,7 @@ def validate(answers: Mapping[str, str]) -> list[str]:
 
     version = answers["version"]
     if not VERSION_PATTERN.match(version):
-        errors.append(
-            f"version {version!r} is not a release version: use the form 0.1.0."
-        )
+        errors.append(f"version {version!r} is not a release version: use the form 0.1.0.")
 
     if answers["auth"] != "none" and answers["database"] == "none":
         errors.append(

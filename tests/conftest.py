@@ -6,12 +6,17 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+import psycopg
 import pytest
 import yaml
+from psycopg import sql
 
 TEMPLATE_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE_DIR = TEMPLATE_ROOT / "{{cookiecutter.project_slug}}"
@@ -27,7 +32,22 @@ UV = str(Path(sys.executable).with_name("uv"))
 
 # Variables of this environment that must not leak into a baked project's tools.
 ISOLATED_VARIABLES = frozenset(
-    {"VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "UV_PYTHON", "PYTHONPATH", "TEST_DATABASE_URL"}
+    {
+        "VIRTUAL_ENV",
+        "UV_PROJECT_ENVIRONMENT",
+        "UV_PYTHON",
+        "PYTHONPATH",
+        "TEST_DATABASE_URL",
+        "TEST_REDIS_URL",
+        "PROMETHEUS_MULTIPROC_DIR",
+    }
+)
+
+
+# The PostgreSQL server the generated suites also run on (trust auth); each bake gets
+# a database of its own on it.
+POSTGRES_ADMIN_URL = os.environ.get(
+    "BAKE_POSTGRES_URL", "postgresql://root@127.0.0.1:5432/postgres"
 )
 
 
@@ -66,13 +86,16 @@ def python_for(version: str) -> str:
     pytest.fail(f"no Python {version} on this machine: install it (pyenv install {version})")
 
 
+def isolated_environ() -> dict[str, str]:
+    return {key: value for key, value in os.environ.items() if key not in ISOLATED_VARIABLES}
+
+
 def run(command: list[str], cwd: Path, env: Mapping[str, str] | None = None) -> str:
     """Run a command in a baked project; fail the test with its output if it fails."""
-    base = {key: value for key, value in os.environ.items() if key not in ISOLATED_VARIABLES}
     result = subprocess.run(
         command,
         cwd=cwd,
-        env={**base, **(env or {})},
+        env={**isolated_environ(), **(env or {})},
         capture_output=True,
         text=True,
         check=False,
@@ -89,7 +112,26 @@ def project_env(answers: Mapping[str, str]) -> dict[str, str]:
 
 
 def project_files(project: Path) -> Iterator[Path]:
-    skip = {".venv", ".mypy_cache", ".pytest_cache", ".ruff_cache", "__pycache__"}
+    skip = {".git", ".venv", ".mypy_cache", ".pytest_cache", ".ruff_cache", "__pycache__"}
     for path in sorted(project.rglob("*")):
         if path.is_file() and not skip.intersection(path.relative_to(project).parts):
             yield path
+
+
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    """A freshly created PostgreSQL database with a unique name, dropped afterwards.
+
+    Yields its URL for the generated project's async driver (``TEST_DATABASE_URL``).
+    """
+    name = f"bake_{uuid.uuid4().hex}"
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        url = urlsplit(POSTGRES_ADMIN_URL)._replace(scheme="postgresql+asyncpg", path=f"/{name}")
+        yield url.geturl()
+    finally:
+        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+            admin.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )

@@ -18,15 +18,18 @@ async def test_ready_reports_every_enabled_check(client: AsyncClient) -> None:
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "ok"
-{% if cookiecutter.database != "none" and cookiecutter.llm != "none" %}
-    assert set(body["checks"]) == {"disk", "database", "llm"}
-{% elif cookiecutter.database != "none" %}
-    assert set(body["checks"]) == {"disk", "database"}
-{% elif cookiecutter.llm != "none" %}
-    assert set(body["checks"]) == {"disk", "llm"}
-{% else %}
-    assert set(body["checks"]) == {"disk"}
+    assert set(body["checks"]) == {
+        "disk",
+{% if cookiecutter.database != "none" %}
+        "database",
 {% endif %}
+{% if cookiecutter.redis == "yes" %}
+        "redis",
+{% endif %}
+{% if cookiecutter.llm != "none" %}
+        "llm",
+{% endif %}
+    }
     assert all(check["status"] == "ok" for check in body["checks"].values())
 
 
@@ -43,4 +46,17 @@ async def test_ready_is_503_with_the_failing_check_named(settings: Settings, ser
     assert "below the" in body["checks"]["disk"]["detail"]
 {% if cookiecutter.database != "none" %}
     assert body["checks"]["database"]["status"] == "ok"
+{% endif %}
+{% if cookiecutter.redis == "yes" %}
+    assert body["checks"]["redis"]["status"] == "ok"
+
+
+async def test_ready_is_503_when_redis_is_unreachable(settings: Settings, serve: Serve) -> None:
+    nowhere = settings.model_copy(update={"redis_url": "redis://127.0.0.1:1/0"})
+
+    async with serve(create_app(nowhere)) as client:
+        response = await client.get("/health/ready")
+
+    assert response.status_code == 503
+    assert response.json()["checks"]["redis"]["status"] == "fail"
 {% endif %}

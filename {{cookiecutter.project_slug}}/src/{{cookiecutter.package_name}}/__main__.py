@@ -3,10 +3,16 @@
 import uvicorn
 
 from {{ cookiecutter.package_name }}.core.config import Settings
+{% if cookiecutter.observability == "yes" %}
+from {{ cookiecutter.package_name }}.core.metrics import share_metrics_across_workers
+{% endif %}
 
 
 def main() -> None:
     settings = Settings()
+{% if cookiecutter.observability == "yes" %}
+    share_metrics_across_workers(settings.workers)
+{% endif %}
     uvicorn.run(
         "{{ cookiecutter.package_name }}.main:create_app",
         factory=True,

@@ -1,5 +1,5 @@
 {% set rate_limited = cookiecutter.auth != "none" or cookiecutter.llm != "none" %}
-{% set has_resources = cookiecutter.database != "none" or cookiecutter.llm != "none" or cookiecutter.redis == "yes" %}
+{% set has_resources = cookiecutter.database != "none" or cookiecutter.llm != "none" or cookiecutter.redis == "yes" or cookiecutter.observability == "yes" %}
 """Application factory.
 
 ``create_app(settings)`` assembles the app; its lifespan opens the resources of
@@ -15,6 +15,9 @@ from contextlib import asynccontextmanager
 {% endif %}
 from typing import TypedDict
 
+{% if cookiecutter.redis == "yes" %}
+from arq.connections import ArqRedis
+{% endif %}
 from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -23,14 +26,27 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 {% endif %}
 
 from {{ cookiecutter.package_name }} import __description__, __version__
-from {{ cookiecutter.package_name }}.api import health
+from {{ cookiecutter.package_name }}.api import health{{ ", metrics" if cookiecutter.observability == "yes" }}
 from {{ cookiecutter.package_name }}.api.v1.router import api_router
 from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.core.errors import problem_responses, register_error_handlers
 from {{ cookiecutter.package_name }}.core.logging import configure_logging
-from {{ cookiecutter.package_name }}.core.middleware import RequestLoggingMiddleware
+{% if cookiecutter.observability == "yes" %}
+from {{ cookiecutter.package_name }}.core.metrics import Metrics, MetricsMiddleware
+{% endif %}
+from {{ cookiecutter.package_name }}.core.middleware import EdgeMiddleware
 {% if rate_limited %}
 from {{ cookiecutter.package_name }}.core.rate_limit import RateLimiter
+{% endif %}
+{% if cookiecutter.redis == "yes" %}
+from {{ cookiecutter.package_name }}.core.redis import create_redis, redis_check
+{% endif %}
+{% if cookiecutter.observability == "yes" %}
+from {{ cookiecutter.package_name }}.core.telemetry import (
+    create_tracer_provider,
+    instrument_app,
+    tracing,
+)
 {% endif %}
 {% if cookiecutter.database != "none" %}
 from {{ cookiecutter.package_name }}.database.engine import (
@@ -38,6 +54,9 @@ from {{ cookiecutter.package_name }}.database.engine import (
     create_session_factory,
     database_check,
 )
+{% endif %}
+{% if cookiecutter.redis == "yes" %}
+from {{ cookiecutter.package_name }}.jobs.queue import JobQueue
 {% endif %}
 from {{ cookiecutter.package_name }}.services.health_service import HealthCheck, disk_space_check
 {% if cookiecutter.llm != "none" %}
@@ -47,6 +66,12 @@ from {{ cookiecutter.package_name }}.services.llm_service import LLMService, ope
 OPENAPI_TAGS = [
     {"name": "health", "description": "Liveness and readiness probes."},
     {"name": "meta", "description": "What this service is."},
+    {"name": "jobs", "description": "Work done in the background."},
+{% if cookiecutter.database != "none" %}
+    {"name": "users", "description": "User management: the example resource."},
+    {"name": "notes", "description": "Notes owned by users, deleted with them."},
+    {"name": "audit", "description": "Every change to an entity, with its request ID."},
+{% endif %}
 {% if cookiecutter.llm != "none" %}
     {"name": "llm", "description": "Completions from the configured LLM providers."},
 {% endif %}
@@ -63,6 +88,10 @@ class LifespanState(TypedDict):
 {% endif %}
 {% if rate_limited %}
     rate_limiter: RateLimiter
+{% endif %}
+{% if cookiecutter.redis == "yes" %}
+    redis: ArqRedis
+    job_queue: JobQueue
 {% endif %}
 {% if cookiecutter.llm != "none" %}
     llm_service: LLMService
@@ -82,8 +111,25 @@ async def lifespan(app: FastAPI) -> AsyncIterator[LifespanState]:
         resources.push_async_callback(db_engine.dispose)
         health_checks["database"] = database_check(db_engine)
 {% endif %}
-{% if rate_limited %}
+{% if cookiecutter.redis == "yes" %}
+        redis = create_redis(settings)
+        resources.push_async_callback(redis.aclose)
+        health_checks["redis"] = redis_check(redis)
+{% endif %}
+{% if rate_limited and cookiecutter.redis == "yes" %}
+        # Counters kept in the app's Redis share its connections, and close with them.
+        same_redis = settings.rate_limit_storage_uri == settings.redis_url
+        rate_limiter = RateLimiter(
+            settings.rate_limit_storage_uri,
+            connection_pool=redis.connection_pool if same_redis else None,
+        )
+{% elif rate_limited %}
         rate_limiter = RateLimiter(settings.rate_limit_storage_uri)
+{% endif %}
+{% if cookiecutter.observability == "yes" %}
+        resources.callback(app.state.metrics.close)
+        if app.state.tracer_provider is not None:
+            await resources.enter_async_context(tracing(app.state.tracer_provider{{ ", db_engine" if cookiecutter.database != "none" }}))
 {% endif %}
 {% if cookiecutter.llm != "none" %}
         llm_service = await resources.enter_async_context(open_llm_service(settings, rate_limiter))
@@ -98,6 +144,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[LifespanState]:
 {% endif %}
 {% if rate_limited %}
             rate_limiter=rate_limiter,
+{% endif %}
+{% if cookiecutter.redis == "yes" %}
+            redis=redis,
+            job_queue=JobQueue(redis, settings.job_queue_name),
 {% endif %}
 {% if cookiecutter.llm != "none" %}
             llm_service=llm_service,
@@ -127,8 +177,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(api_router, prefix="/api/v1", responses=problem_responses(422))
 
-    # Added last runs first: CORS, then the request ID, then logging.
-    app.add_middleware(RequestLoggingMiddleware)
+    # Added last runs first: CORS, then the request ID, then the edge.
+    app.add_middleware(
+        EdgeMiddleware,
+        max_body_bytes=settings.max_request_body_bytes,
+        timeout=settings.request_timeout,
+    )
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
     if settings.cors_origins:
         app.add_middleware(
@@ -139,4 +193,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["*"],
             expose_headers=["X-Request-ID", "Server-Timing"],
         )
+{% if cookiecutter.observability == "yes" %}
+
+    app.state.metrics = Metrics()
+    app.include_router(metrics.router)
+    # Outermost, so the request count and latency include every other layer.
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    app.state.tracer_provider = None
+    if (tracer_provider := create_tracer_provider(settings)) is not None:
+        instrument_app(app, tracer_provider)
+{% endif %}
     return app

@@ -44,6 +44,12 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     workers: int = Field(default=1, ge=1)
     graceful_shutdown_timeout: int = Field(default=30, ge=0)
+    max_request_body_bytes: int = Field(
+        default=1_048_576, ge=1, description="Larger request bodies are refused with 413."
+    )
+    request_timeout: float = Field(
+        default=30.0, gt=0, description="Seconds until the response must start, else 504."
+    )
 
     health_check_timeout: float = Field(
         default=2.0, gt=0, description="Seconds per readiness check."
@@ -73,6 +79,30 @@ class Settings(BaseSettings):
         default="memory://",
         description="Where rate limit counters live: memory:// (per process) or redis://host:port/db.",
     )
+{% endif %}
+{% if cookiecutter.redis == "yes" %}
+
+    redis_url: str = Field(
+        default="redis://localhost:6379/0",
+        pattern=r"^(redis|rediss|unix)://",
+        description="Redis URL: redis://[:password@]host:port/db (rediss:// for TLS).",
+    )
+    redis_connect_timeout: float = Field(default=5.0, gt=0)
+    job_queue_name: str = Field(
+        default="{{ cookiecutter.package_name }}:jobs",
+        min_length=1,
+        description="Redis key of the job queue; services sharing a Redis need distinct names.",
+    )
+    job_timeout: int = Field(default=300, ge=1, description="Seconds a job may run.")
+    worker_max_jobs: int = Field(default=10, ge=1, description="Jobs a worker runs at once.")
+{% endif %}
+{% if cookiecutter.observability == "yes" %}
+
+    otel_exporter_otlp_endpoint: str | None = Field(
+        default=None,
+        description="OTLP/HTTP collector, e.g. http://localhost:4318; tracing is off while unset.",
+    )
+    otel_service_name: str = "{{ cookiecutter.project_slug }}"
 {% endif %}
 {% if cookiecutter.llm != "none" %}
 {% set anthropic = cookiecutter.llm in ["anthropic", "anthropic_and_openai"] %}
@@ -148,7 +178,12 @@ class Settings(BaseSettings):
         default=30.0, gt=0, description="How long an open circuit fails fast before a new try."
     )
     llm_cache_url: str = Field(
-        default="mem://", description="Response cache: mem:// (in process) or redis://host:port/db."
+{% if cookiecutter.redis == "yes" %}
+        default="redis://localhost:6379/1",
+{% else %}
+        default="mem://",
+{% endif %}
+        description="Response cache: mem:// (in process) or redis://host:port/db.",
     )
     llm_cache_ttl: int = Field(
         default=3600, ge=0, description="Seconds a cached answer lives; 0 turns the cache off."
@@ -224,3 +259,12 @@ class Settings(BaseSettings):
         if problems:
             raise ValueError("unsafe production settings: " + "; ".join(problems))
         return self
+{% if cookiecutter.redis == "yes" and (cookiecutter.auth != "none" or cookiecutter.llm != "none") %}
+
+    @model_validator(mode="after")
+    def _count_rate_limits_in_redis(self) -> Self:
+        """Rate limits default to the shared Redis, so every worker sees the same counters."""
+        if "rate_limit_storage_uri" not in self.model_fields_set:
+            self.rate_limit_storage_uri = self.redis_url
+        return self
+{% endif %}

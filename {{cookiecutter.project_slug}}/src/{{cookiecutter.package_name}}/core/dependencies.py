@@ -12,7 +12,10 @@ from collections.abc import Mapping
 {% endif %}
 from typing import Annotated
 
-from fastapi import Depends, Request
+{% if cookiecutter.redis == "yes" %}
+from arq.connections import ArqRedis
+{% endif %}
+from fastapi import {{ "" if cookiecutter.redis == "yes" else "BackgroundTasks, " }}Depends, Request
 {% if cookiecutter.database != "none" %}
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 {% endif %}
@@ -21,9 +24,20 @@ from {{ cookiecutter.package_name }}.core.config import Settings
 {% if rate_limited %}
 from {{ cookiecutter.package_name }}.core.rate_limit import RateLimiter
 {% endif %}
+{% if cookiecutter.database != "none" %}
+from {{ cookiecutter.package_name }}.database.session import unit_of_work
+{% endif %}
+from {{ cookiecutter.package_name }}.jobs.queue import JobQueue
+{% if cookiecutter.database != "none" %}
+from {{ cookiecutter.package_name }}.services.audit_service import AuditTrail
+{% endif %}
 from {{ cookiecutter.package_name }}.services.health_service import HealthCheck
 {% if cookiecutter.llm != "none" %}
 from {{ cookiecutter.package_name }}.services.llm_service import LLMService
+{% endif %}
+{% if cookiecutter.database != "none" %}
+from {{ cookiecutter.package_name }}.services.note_service import NoteService
+from {{ cookiecutter.package_name }}.services.user_service import UserService
 {% endif %}
 
 
@@ -35,19 +49,63 @@ def get_settings(request: Request) -> Settings:
 def get_health_checks(request: Request) -> Mapping[str, HealthCheck]:
     checks: Mapping[str, HealthCheck] = request.state.health_checks
     return checks
+{% if cookiecutter.redis == "yes" %}
+
+
+def get_redis(request: Request) -> ArqRedis:
+    redis: ArqRedis = request.state.redis
+    return redis
+
+
+def get_job_queue(request: Request) -> JobQueue:
+    queue: JobQueue = request.state.job_queue
+    return queue
+{% else %}
+
+
+def get_job_queue(background_tasks: BackgroundTasks) -> JobQueue:
+    return JobQueue(background_tasks)
+{% endif %}
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+HealthChecksDep = Annotated[Mapping[str, HealthCheck], Depends(get_health_checks)]
+JobQueueDep = Annotated[JobQueue, Depends(get_job_queue)]
+{% if cookiecutter.redis == "yes" %}
+RedisDep = Annotated[ArqRedis, Depends(get_redis)]
+{% endif %}
 {% if cookiecutter.database != "none" %}
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One unit of work per request: commit on success, roll back on any error."""
     sessions: async_sessionmaker[AsyncSession] = request.state.db_sessions
-    async with sessions() as session:
-        try:
-            yield session
-            await session.commit()
-        except BaseException:
-            await session.rollback()
-            raise
+    async with unit_of_work(sessions) as session:
+        yield session
+
+
+# scope="function" commits when the route returns, before the response is sent:
+# a failed commit reaches the client as a 409 or 503, never as a false success.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+async def get_audit_trail(session: SessionDep) -> AuditTrail:
+    return AuditTrail(session)
+
+
+AuditTrailDep = Annotated[AuditTrail, Depends(get_audit_trail)]
+
+
+async def get_user_service(session: SessionDep, audit: AuditTrailDep) -> UserService:
+    return UserService(session, audit)
+
+
+async def get_note_service(session: SessionDep, audit: AuditTrailDep) -> NoteService:
+    return NoteService(session, audit)
+
+
+UserServiceDep = Annotated[UserService, Depends(get_user_service)]
+NoteServiceDep = Annotated[NoteService, Depends(get_note_service)]
 {% endif %}
 {% if rate_limited %}
 
@@ -55,6 +113,9 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 def get_rate_limiter(request: Request) -> RateLimiter:
     limiter: RateLimiter = request.state.rate_limiter
     return limiter
+
+
+RateLimiterDep = Annotated[RateLimiter, Depends(get_rate_limiter)]
 {% endif %}
 {% if cookiecutter.llm != "none" %}
 
@@ -70,18 +131,8 @@ def get_caller_id(request: Request) -> str:
 def get_llm_service(request: Request) -> LLMService:
     service: LLMService = request.state.llm_service
     return service
-{% endif %}
 
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
-HealthChecksDep = Annotated[Mapping[str, HealthCheck], Depends(get_health_checks)]
-{% if cookiecutter.database != "none" %}
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
-{% endif %}
-{% if rate_limited %}
-RateLimiterDep = Annotated[RateLimiter, Depends(get_rate_limiter)]
-{% endif %}
-{% if cookiecutter.llm != "none" %}
 CallerIdDep = Annotated[str, Depends(get_caller_id)]
 LLMServiceDep = Annotated[LLMService, Depends(get_llm_service)]
 {% endif %}

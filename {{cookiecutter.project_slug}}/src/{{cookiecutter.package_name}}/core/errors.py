@@ -58,6 +58,11 @@ class ConflictError(AppError):
     code = "conflict"
 
 
+class PayloadTooLargeError(AppError):
+    status_code = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+    code = "payload_too_large"
+
+
 class RateLimitedError(AppError):
     status_code = HTTPStatus.TOO_MANY_REQUESTS
     code = "rate_limited"
@@ -70,6 +75,13 @@ class RateLimitedError(AppError):
 class ServiceUnavailableError(AppError):
     status_code = HTTPStatus.SERVICE_UNAVAILABLE
     code = "service_unavailable"
+
+
+class RequestTimeoutError(AppError):
+    """The service did not start answering within ``REQUEST_TIMEOUT``."""
+
+    status_code = HTTPStatus.GATEWAY_TIMEOUT
+    code = "timeout"
 
 
 def problem_response(
@@ -92,7 +104,7 @@ def problem_response(
     )
     return JSONResponse(
         problem.model_dump(mode="json", exclude_none=True),
-        status_code=status,
+        status_code=int(status),
         headers=headers,
         media_type=PROBLEM_JSON,
     )

@@ -11,12 +11,18 @@ fact, with what a call turned out to cost: they refuse new calls once spent.
 
 import math
 import time
+{% if cookiecutter.redis == "yes" %}
+from typing import Any
+{% endif %}
 
 import structlog
 from limits import RateLimitItem
 from limits.aio.strategies import FixedWindowRateLimiter, SlidingWindowCounterRateLimiter
 from limits.errors import StorageError
 from limits.storage import storage_from_string
+{% if cookiecutter.redis == "yes" %}
+from redis.asyncio import ConnectionPool
+{% endif %}
 
 from {{ cookiecutter.package_name }}.core.errors import RateLimitedError
 
@@ -24,6 +30,23 @@ logger = structlog.get_logger(__name__)
 
 
 class RateLimiter:
+{% if cookiecutter.redis == "yes" %}
+    def __init__(
+        self,
+        storage_uri: str,
+        key_prefix: str = "ratelimit",
+        connection_pool: ConnectionPool | None = None,
+    ) -> None:
+        """``connection_pool``: an open pool to the Redis of ``storage_uri``, to share."""
+        uri = storage_uri if storage_uri.startswith("async+") else f"async+{storage_uri}"
+        options: dict[str, Any] = (
+            {"key_prefix": key_prefix, "implementation": "redispy"}
+            if uri.startswith("async+redis")
+            else {}
+        )
+        if options and connection_pool is not None:
+            options["connection_pool"] = connection_pool
+{% else %}
     def __init__(self, storage_uri: str, key_prefix: str = "ratelimit") -> None:
         uri = storage_uri if storage_uri.startswith("async+") else f"async+{storage_uri}"
         options: dict[str, str] = (
@@ -31,6 +54,7 @@ class RateLimiter:
             if uri.startswith("async+redis")
             else {}
         )
+{% endif %}
         storage = storage_from_string(uri, wrap_exceptions=True, **options)
         self._strategy = SlidingWindowCounterRateLimiter(storage)
         self._budgets = FixedWindowRateLimiter(storage)

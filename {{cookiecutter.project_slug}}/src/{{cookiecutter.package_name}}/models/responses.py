@@ -1,8 +1,18 @@
 """Response bodies."""
 
+{% if cookiecutter.database != "none" %}
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from {{ cookiecutter.package_name }}.database.models import AuditAction, UserRole
+{% else %}
 from typing import Literal
 
 from pydantic import BaseModel, Field
+{% endif %}
 
 
 class FieldError(BaseModel):
@@ -47,3 +57,68 @@ class ServiceInfo(BaseModel):
     name: str
     version: str
     environment: str
+{% if cookiecutter.database != "none" %}
+
+
+class Page(BaseModel):
+    total: int = Field(description="Items matching the filters, on all pages.")
+    limit: int
+    offset: int
+
+
+class UserResponse(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: UUID
+    email: str
+    name: str
+    role: UserRole
+    is_active: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class UserPage(Page):
+    items: list[UserResponse]
+
+
+class UserSummary(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: UUID
+    email: str
+    name: str
+
+
+class NoteResponse(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: UUID
+    owner: UserSummary
+    title: str
+    body: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class NotePage(Page):
+    items: list[NoteResponse]
+
+
+class AuditLogEntryResponse(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: UUID
+    created_at: datetime
+    actor: str | None
+    action: AuditAction
+    entity_type: str
+    entity_id: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    request_id: str | None
+
+
+class AuditLogPage(Page):
+    items: list[AuditLogEntryResponse]
+{% endif %}

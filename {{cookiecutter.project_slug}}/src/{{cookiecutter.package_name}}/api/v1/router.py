@@ -2,14 +2,27 @@
 
 from fastapi import APIRouter
 
+{% if cookiecutter.database != "none" %}
+from {{ cookiecutter.package_name }}.api.v1.endpoints.audit_log import router as audit_log_router
+{% endif %}
+from {{ cookiecutter.package_name }}.api.v1.endpoints.jobs import router as jobs_router
 {% if cookiecutter.llm != "none" %}
-from {{ cookiecutter.package_name }}.api.v1.endpoints import llm, meta
-{% else %}
-from {{ cookiecutter.package_name }}.api.v1.endpoints import meta
+from {{ cookiecutter.package_name }}.api.v1.endpoints.llm import router as llm_router
+{% endif %}
+from {{ cookiecutter.package_name }}.api.v1.endpoints.meta import router as meta_router
+{% if cookiecutter.database != "none" %}
+from {{ cookiecutter.package_name }}.api.v1.endpoints.notes import router as notes_router
+from {{ cookiecutter.package_name }}.api.v1.endpoints.users import router as users_router
 {% endif %}
 
 api_router = APIRouter()
-api_router.include_router(meta.router)
+api_router.include_router(meta_router)
+api_router.include_router(jobs_router)
+{% if cookiecutter.database != "none" %}
+api_router.include_router(users_router)
+api_router.include_router(notes_router)
+api_router.include_router(audit_log_router)
+{% endif %}
 {% if cookiecutter.llm != "none" %}
-api_router.include_router(llm.router)
+api_router.include_router(llm_router)
 {% endif %}

@@ -1,0 +1,1 @@
+"""Tools that ship with the template repository (never copied into generated projects)."""

@@ -1,0 +1,491 @@
+"""Change the answers of a generated project, or pull in template updates, keeping its edits.
+
+A generated project records its answers and the template commit it was made from
+(``.template-answers.json``). ``regenerate`` bakes those answers at that commit (the
+base) and the new answers at the current template (theirs) into a temporary folder,
+then merges the difference into the project file by file with ``git merge-file``:
+files the template adds appear, files it drops go unless the user changed them
+(then they stay, with a warning), and shared files get the template's change merged
+with the user's edits. Conflicts stay as inline markers, are listed at the end, and
+make the exit status 1. Needs git on the PATH, but no git history of the project.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from cookiecutter.config import BUILTIN_ABBREVIATIONS
+from cookiecutter.exceptions import CookiecutterException
+from cookiecutter.repository import determine_repo_dir
+
+DISTRIBUTION = "fastapi-ai-service-template"
+ANSWERS_FILE = ".template-answers.json"
+# Written from the new answers once the merge is done; never merged themselves.
+RECORD_FILES = frozenset({ANSWERS_FILE, ".cruft.json"})
+ENV_FILE = ".env"
+ENV_EXAMPLE = ".env.example"
+SECRET_KEY_LINE = re.compile(r"^SECRET_KEY=.*$", re.MULTILINE)
+# A new name moves every file of the project: a job for `git mv`, not for a merge.
+FIXED_OPTIONS = frozenset({"project_slug", "package_name"})
+MERGE_LABELS = ("yours", "template before", "template now")
+EXIT_CONFLICTS = 1
+EXIT_REFUSED = 2
+
+
+class Refused(Exception):
+    """Regeneration cannot go ahead; the project has not been changed."""
+
+
+@dataclass(frozen=True)
+class Template:
+    """Template files ready to bake, and the git repository that holds their history."""
+
+    path: Path
+    commit: str | None
+    repo: Path | None
+
+
+@dataclass
+class Report:
+    answer_changes: dict[str, tuple[str, str]] = field(default_factory=dict)
+    commits: tuple[str | None, str | None] = (None, None)
+    changes: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)
+
+    def render(self) -> str:
+        lines = [f"answers: {k} {old} -> {new}" for k, (old, new) in self.answer_changes.items()]
+        old_commit, new_commit = (commit[:12] if commit else "unknown" for commit in self.commits)
+        if old_commit != new_commit:
+            lines.append(f"template: {old_commit} -> {new_commit}")
+        lines += [f"  {action:<9} {name}" for action, name in self.changes]
+        if not self.changes:
+            lines.append("No file changes: the project already has what the template brings.")
+        lines += [f"warning: {warning}" for warning in self.warnings]
+        if self.conflicts:
+            lines.append(
+                f"{len(self.conflicts)} file(s) with conflicts, marked between "
+                f"'<<<<<<< {MERGE_LABELS[0]}' and '>>>>>>> {MERGE_LABELS[2]}':"
+            )
+            lines += [f"  {name}" for name in self.conflicts]
+            lines.append("Resolve them, then run `uv sync` and the tests.")
+        elif self.changes:
+            lines.append("Review with `git diff`, then run `uv sync` and the tests.")
+        return "\n".join(lines)
+
+
+def git(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False)
+
+
+def commit_of(repo: Path, ref: str) -> str | None:
+    result = git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", cwd=repo)
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
+def export(repo: Path, commit: str, destination: Path) -> Path:
+    """The template's files at ``commit``, taken from its git history."""
+    prefix = git("rev-parse", "--show-prefix", cwd=repo).stdout.strip()
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", f"{commit}:{prefix}"],
+        cwd=repo,
+        capture_output=True,
+        check=False,
+    )
+    if archive.returncode != 0:
+        raise Refused(f"cannot read template commit {commit} in {repo}: {archive.stderr!r}")
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        tar.extractall(destination, filter="data")
+    return destination
+
+
+def own_template() -> str | None:
+    """Where this command comes from, as a template source.
+
+    The checkout it runs from (``uv run --project <template>``), or the git URL and
+    commit it was installed from (``uvx --from git+<url>``); None when neither.
+    """
+    checkout = Path(__file__).resolve().parents[2]
+    if (checkout / "cookiecutter.json").is_file():
+        return str(checkout)
+    try:
+        origin = json.loads(
+            metadata.distribution(DISTRIBUTION).read_text("direct_url.json") or "{}"
+        )
+    except metadata.PackageNotFoundError:
+        return None
+    vcs = origin.get("vcs_info", {})
+    if vcs.get("vcs") != "git":
+        return None
+    return f"git+{origin['url']}@{vcs['commit_id']}"
+
+
+def split_ref(source: str) -> tuple[str, str | None]:
+    """``gh:acme/template@v2`` -> (``gh:acme/template``, ``v2``); no ref -> None."""
+    if "@" in source.rpartition("/")[2] and not Path(source).exists():
+        location, _, ref = source.rpartition("@")
+        return location, ref
+    return source, None
+
+
+def fetch_template(source: str, workdir: Path) -> Template:
+    """A local path, git URL or abbreviation (``gh:owner/repo``), found as the generator does.
+
+    ``<url>@<ref>`` selects a branch, tag or commit (also of a local git checkout).
+    """
+    location, checkout = split_ref(source)
+    clones = workdir / "clones"
+    try:
+        found, _ = determine_repo_dir(
+            template=location,
+            abbreviations=BUILTIN_ABBREVIATIONS,
+            clone_to_dir=clones,
+            checkout=checkout,
+            no_input=True,
+        )
+    except (CookiecutterException, subprocess.CalledProcessError) as error:
+        raise Refused(f"cannot get the template {source}: {error}") from error
+    path = Path(found).resolve()
+    if git("rev-parse", "--is-inside-work-tree", cwd=path).returncode != 0:
+        if checkout:
+            raise Refused(f"{location} is not a git repository: it has no {checkout}")
+        return Template(path, None, None)
+    commit = commit_of(path, checkout or "HEAD")
+    if commit is None:
+        raise Refused(f"the template {location} has no commit {checkout}")
+    if checkout and not path.is_relative_to(clones):  # a local checkout: leave it as it is
+        return Template(export(path, commit, workdir / "template-checkout"), commit, path)
+    return Template(path, commit, path)
+
+
+def template_at(template: Template, commit: str, workdir: Path) -> Path:
+    """The template's files at ``commit``, the version the project was generated from."""
+    if template.repo is None:
+        raise Refused(
+            f"the project was generated from template commit {commit}, but {template.path} "
+            "has no git history to take it from: pass --template with a git checkout or "
+            "URL of the template"
+        )
+    if commit_of(template.repo, commit) is None:
+        raise Refused(
+            f"the project was generated from template commit {commit}, which "
+            f"{template.repo} does not have: fetch it, or pass --template with a clone "
+            "that has it"
+        )
+    return export(template.repo, commit, workdir / "template-base")
+
+
+def load_hook(template: Path, name: str) -> ModuleType:
+    """One of the template's own hooks, to use exactly the checks and records it uses."""
+    spec = importlib.util.spec_from_file_location(
+        f"template_hook_{name}", template / "hooks" / f"{name}.py"
+    )
+    if spec is None or spec.loader is None:
+        raise Refused(f"{template} has no hooks/{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def parse_changes(assignments: Sequence[str]) -> dict[str, str]:
+    changes: dict[str, str] = {}
+    for assignment in assignments:
+        option, equals, value = assignment.partition("=")
+        if not equals or not option.strip():
+            raise Refused(f"--set {assignment!r}: write it as --set option=value")
+        changes[option.strip()] = value
+    return changes
+
+
+def new_answers(
+    recorded: Mapping[str, str], changes: Mapping[str, str], template: Path
+) -> dict[str, str]:
+    """The recorded answers with ``changes``, refused as the generator would refuse them."""
+    questions: dict[str, Any] = {
+        key: value
+        for key, value in json.loads(
+            (template / "cookiecutter.json").read_text(encoding="utf-8")
+        ).items()
+        if not key.startswith("_")
+    }
+    problems: list[str] = []
+    for option, value in changes.items():
+        if option not in questions:
+            problems.append(f"{option} is not an option; the options are {', '.join(questions)}")
+        elif isinstance(questions[option], list) and value not in questions[option]:
+            problems.append(f"{option}={value}: choose one of {', '.join(questions[option])}")
+        elif option in FIXED_OPTIONS and value != recorded.get(option):
+            problems.append(f"{option} cannot change by regenerating: rename with `git mv`")
+    answers = {key: value for key, value in recorded.items() if key in questions}
+    answers.update(changes)
+    if not problems:
+        # Options the template gained since the project was made take their defaults.
+        defaults = {
+            key: value[0] if isinstance(value, list) else value for key, value in questions.items()
+        }
+        problems = load_hook(template, "pre_gen_project").validate({**defaults, **answers})
+    if problems:
+        raise Refused(
+            "the answers cannot generate a project:\n" + "\n".join(f"  - {p}" for p in problems)
+        )
+    return answers
+
+
+def bake(template: Path, answers: Mapping[str, str], workdir: Path, name: str) -> Path:
+    """Generate a project from ``template`` with ``answers``, without prompts, hooks included.
+
+    Runs in its own process with its own configuration: no prompts, nothing written
+    to the user's replay folder, and the hooks' output is kept for error messages only.
+    """
+    config = workdir / "config.yaml"
+    config.write_text(
+        json.dumps(
+            {"cookiecutters_dir": str(workdir / "clones"), "replay_dir": str(workdir / "replay")}
+        )
+    )
+    output = workdir / name
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cookiecutter",
+            str(template),
+            "--no-input",
+            "--output-dir",
+            str(output),
+            "--config-file",
+            str(config),
+            *(f"{option}={value}" for option, value in answers.items()),
+        ],
+        # Not the caller's folder: `python -m` puts it first on sys.path, and a template
+        # root there would shadow this template's local_extensions module.
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise Refused(f"generating from {template} failed:\n{result.stdout}{result.stderr}")
+    [project] = output.iterdir()
+    return project
+
+
+def read(path: Path) -> bytes | None:
+    return path.read_bytes() if path.is_file() else None
+
+
+def files_under(root: Path) -> set[str]:
+    return {path.relative_to(root).as_posix() for path in root.rglob("*") if path.is_file()}
+
+
+def prune(folder: Path, project: Path) -> None:
+    """Remove folders left holding nothing, or only bytecode caches, up to the project."""
+    while folder != project and all(
+        entry.name == "__pycache__" and entry.is_dir() for entry in folder.iterdir()
+    ):
+        shutil.rmtree(folder)
+        folder = folder.parent
+
+
+def merge_file(mine: Path, old: Path | None, new: Path) -> tuple[bytes, int] | None:
+    """The template's change (``old`` -> ``new``) merged into ``mine``, conflicts marked inline.
+
+    The number of conflicts comes with the text; None when git cannot merge (binary files).
+    """
+    labels = [arg for label in MERGE_LABELS for arg in ("-L", label)]
+    result = subprocess.run(
+        ["git", "merge-file", "--stdout", *labels, str(mine), str(old or os.devnull), str(new)],
+        capture_output=True,
+        check=False,
+    )
+    if not 0 <= result.returncode < 128:
+        return None
+    return result.stdout, result.returncode
+
+
+def merge_path(project: Path, name: str, old: Path, new: Path, report: Report) -> None:
+    """Bring the template's change to one file (``old`` -> ``new``) into the project."""
+    mine = project / name
+    before, after, current = read(old), read(new), read(mine)
+    if before == after or current == after:
+        return
+    if after is None:  # the template dropped it: its module is off, or the file is gone
+        if current == before:
+            mine.unlink()
+            prune(mine.parent, project)
+            report.changes.append(("removed", name))
+        else:
+            report.warnings.append(
+                f"kept {name}: the template no longer has it, but you changed it; "
+                "delete it or adapt it"
+            )
+        return
+    if current is None:
+        if before is None:
+            mine.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(new, mine)
+            report.changes.append(("added", name))
+        else:
+            report.warnings.append(f"not restored {name}: you deleted it; the template changed it")
+        return
+    if current == before:
+        mine.write_bytes(after)
+        report.changes.append(("updated", name))
+        return
+    merged = merge_file(mine, old if before is not None else None, new)
+    if merged is None:
+        report.conflicts.append(f"{name} (cannot be merged; yours is unchanged)")
+        return
+    text, conflicts = merged
+    mine.write_bytes(text)
+    if conflicts:
+        report.changes.append(("conflict", name))
+        report.conflicts.append(name)
+    else:
+        report.changes.append(("merged", name))
+
+
+def merge_env(project: Path, old: Path, new: Path, report: Report) -> None:
+    """Bring the settings added to or dropped from ``.env.example`` into the user's ``.env``.
+
+    ``.env`` holds the user's secrets and is never committed. Each bake writes its own
+    with a fresh SECRET_KEY, so merging the bakes' ``.env`` would replace the user's key
+    or conflict on it. ``.env`` was made from ``.env.example``, so the change of
+    ``.env.example`` is merged into it instead, both sides given the user's own
+    SECRET_KEY line. A project without ``.env`` (a fresh clone) does not get one.
+    """
+    env = project / ENV_FILE
+    before, after = read(old / ENV_EXAMPLE), read(new / ENV_EXAMPLE)
+    if not env.is_file() or before is None or after is None or before == after:
+        return
+    key = SECRET_KEY_LINE.search(env.read_text(encoding="utf-8"))
+    with tempfile.TemporaryDirectory() as scratch:
+        sides = []
+        for side, example in (("old", before), ("new", after)):
+            text = example.decode()
+            if key:
+                text = SECRET_KEY_LINE.sub(lambda _: key.group(0), text, count=1)
+            path = Path(scratch) / side
+            path.write_text(text, encoding="utf-8")
+            sides.append(path)
+        merge_path(project, ENV_FILE, sides[0], sides[1], report)
+
+
+def read_record(project: Path) -> dict[str, Any]:
+    try:
+        record: dict[str, Any] = json.loads((project / ANSWERS_FILE).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise Refused(
+            f"{project} has no {ANSWERS_FILE}: it was not generated from this template"
+        ) from None
+    return record
+
+
+def check_clean(project: Path) -> None:
+    """Refuse a git working tree with changes: the result must be reviewable and undoable."""
+    status = git("status", "--porcelain", "--", ".", cwd=project)
+    if status.returncode == 0 and status.stdout.strip():
+        raise Refused(
+            f"{project} has uncommitted changes:\n{status.stdout}"
+            "Commit or stash them first, so that you can review the regeneration with "
+            "`git diff` and undo it; or pass --allow-dirty."
+        )
+
+
+def regenerate(
+    project: Path, changes: Mapping[str, str], template: str | None, allow_dirty: bool
+) -> Report:
+    record = read_record(project)
+    if not allow_dirty:
+        check_clean(project)
+    with tempfile.TemporaryDirectory(prefix="regenerate-") as scratch:
+        workdir = Path(scratch)
+        current = fetch_template(template or own_template() or record["template"], workdir)
+        answers = new_answers(record["answers"], changes, current.path)
+        report = Report(
+            answer_changes={
+                key: (record["answers"].get(key, ""), value)
+                for key, value in answers.items()
+                if record["answers"].get(key) != value
+            },
+            commits=(record["commit"], current.commit),
+        )
+        if record["commit"] is None:
+            report.warnings.append(
+                "the project records no template commit: taken as made from the current "
+                "template, so template changes since then count as your edits"
+            )
+            base_template = current.path
+        else:
+            base_template = template_at(current, record["commit"], workdir)
+        old = bake(base_template, record["answers"], workdir, "old")
+        new = bake(current.path, answers, workdir, "new")
+        for name in sorted((files_under(old) | files_under(new)) - RECORD_FILES - {ENV_FILE}):
+            merge_path(project, name, old / name, new / name, report)
+        merge_env(project, old, new, report)
+        post_gen = load_hook(current.path, "post_gen_project")
+        source = (
+            post_gen.template_source({"_template": split_ref(template)[0]})
+            if template
+            else record["template"]
+        )
+        baked = json.loads((new / ANSWERS_FILE).read_text(encoding="utf-8"))
+        post_gen.write_records(project, source, current.commit, baked["answers"])
+    return report
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="regenerate",
+        description="Change the answers of a project generated from this template, or pull "
+        "in template updates, merging them with your edits.",
+    )
+    parser.add_argument("project", nargs="?", type=Path, default=Path(), help="default: .")
+    parser.add_argument(
+        "--set",
+        dest="changes",
+        action="append",
+        default=[],
+        metavar="OPTION=VALUE",
+        help="a new answer, e.g. --set llm=anthropic (repeatable); without any, only "
+        "template updates come in",
+    )
+    parser.add_argument(
+        "--template",
+        help="the template to take: a path, git URL or gh:owner/repo, with @ref for a "
+        "branch, tag or commit (default: the template this command comes from, else the "
+        "one the project records)",
+    )
+    parser.add_argument(
+        "--allow-dirty", action="store_true", help="run despite uncommitted changes"
+    )
+    args = parser.parse_args(argv)
+    try:
+        report = regenerate(
+            args.project.resolve(), parse_changes(args.changes), args.template, args.allow_dirty
+        )
+    except Refused as refusal:
+        print(f"regenerate: {refusal}", file=sys.stderr)
+        return EXIT_REFUSED
+    print(report.render())
+    return EXIT_CONFLICTS if report.conflicts else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,600 @@
+"""regenerate: switching modules and pulling template updates into projects users edited.
+
+Each scenario commits a copy of this template to a git repository in a temporary
+folder, generates a project from it, edits the project as a team would, and
+regenerates it. The strongest check compares the result with a fresh bake of the
+new answers that got the same edits: equal trees mean the template's change came
+in whole and the user's work stayed whole.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hooks.post_gen_project import paths_to_remove
+from template_tools import regenerate as tool
+from tests.conftest import MANIFEST, TEMPLATE_ROOT, UV, check_answer_keys, run
+from tests.test_bake import check_project
+
+GIT_IDENTITY = {
+    "GIT_AUTHOR_NAME": "Dev",
+    "GIT_AUTHOR_EMAIL": "dev@example.com",
+    "GIT_COMMITTER_NAME": "Dev",
+    "GIT_COMMITTER_EMAIL": "dev@example.com",
+}
+PACKAGE = "ai_service"  # the default package name
+
+ITEMS_ROUTE = f'''"""The team's own routes."""
+
+from fastapi import APIRouter
+
+from {PACKAGE}.core.dependencies import SettingsDep
+
+router = APIRouter(prefix="/items", tags=["items"])
+
+
+@router.get("", summary="Paging of the items list")
+async def items_paging(settings: SettingsDep) -> dict[str, int]:
+    return {{"page_size": settings.items_page_size}}
+'''
+ITEMS_TEST = """from httpx import AsyncClient
+
+
+async def test_items_use_the_page_size_setting(client: AsyncClient) -> None:
+    response = await client.get("/api/v1/items")
+
+    assert response.status_code == 200
+    assert response.json() == {"page_size": 20}
+"""
+
+Edit = Callable[[Path], None]
+Regenerate = Callable[..., tuple[int, str]]
+
+
+def git(cwd: Path, *args: str) -> str:
+    return run(["git", *args], cwd, GIT_IDENTITY)
+
+
+def commit_all(repo: Path, message: str) -> None:
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", message)
+
+
+def replace_once(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert text.count(old) == 1, f"{old!r} is not once in {path}"
+    path.write_text(text.replace(old, new))
+
+
+def add_items_route(project: Path) -> None:
+    """A route and a setting of the team's own, registered in the shared router and settings."""
+    package = project / "src" / PACKAGE
+    (package / "api/v1/endpoints/items.py").write_text(ITEMS_ROUTE)
+    (project / "tests/test_items.py").write_text(ITEMS_TEST)
+    router = package / "api/v1/router.py"
+    replace_once(router, "endpoints import meta\n", "endpoints import items, meta\n")
+    router.write_text(router.read_text() + "api_router.include_router(items.router)\n")
+    replace_once(
+        package / "core/config.py",
+        "\n    host: str",
+        "\n    items_page_size: int = Field(default=20, ge=1, le=100)\n\n    host: str",
+    )
+
+
+def generate(template: Path | str, folder: Path, **answers: str) -> Path:
+    """Generate a project as a user would, with the generator's command line, no prompts."""
+    check_answer_keys(answers)
+    folder.mkdir(parents=True)
+    config = folder / "config.yaml"
+    config.write_text(f"cookiecutters_dir: {folder / 'clones'}\nreplay_dir: {folder / 'replay'}\n")
+    run(
+        [
+            sys.executable,
+            "-m",
+            "cookiecutter",
+            str(template),
+            "--no-input",
+            "--output-dir",
+            str(folder / "output"),
+            "--config-file",
+            str(config),
+            *(f"{option}={value}" for option, value in answers.items()),
+        ],
+        folder,
+    )
+    [project] = (folder / "output").iterdir()
+    return project
+
+
+def recorded(project: Path) -> dict[str, Any]:
+    record: dict[str, Any] = json.loads((project / ".template-answers.json").read_text())
+    return record
+
+
+def snapshot(project: Path) -> dict[str, bytes]:
+    """Every file but the git folder and ``.env`` (it holds a random key)."""
+    return {
+        path.relative_to(project).as_posix(): path.read_bytes()
+        for path in sorted(project.rglob("*"))
+        if path.is_file() and ".git" not in path.relative_to(project).parts
+        if path.name != ".env"
+    }
+
+
+def expected_project(template: Path, folder: Path, edit: Edit, **answers: str) -> Path:
+    project = generate(template, folder, **answers)
+    edit(project)
+    return project
+
+
+def secret_key(project: Path) -> str:
+    match = tool.SECRET_KEY_LINE.search((project / ".env").read_text())
+    assert match, "no SECRET_KEY in .env"
+    return match.group(0)
+
+
+def switched_off(answers: dict[str, str]) -> set[str]:
+    """The paths of the modules that ``answers`` switch off."""
+    return set(paths_to_remove(MANIFEST, answers))
+
+
+@pytest.fixture
+def template(tmp_path: Path) -> Path:
+    """This template, committed to a git repository of its own."""
+    repo = tmp_path / "template"
+    shutil.copytree(
+        TEMPLATE_ROOT,
+        repo,
+        ignore=shutil.ignore_patterns(".git", ".venv", "__pycache__", ".*_cache"),
+    )
+    git(repo, "init", "-q", "-b", "main")
+    commit_all(repo, "Template")
+    return repo
+
+
+@pytest.fixture
+def regenerate(template: Path, capsys: pytest.CaptureFixture[str]) -> Regenerate:
+    """Run the command on a project against ``template``; its exit status and output."""
+
+    def call(project: Path, *args: str) -> tuple[int, str]:
+        code = tool.main([str(project), "--template", str(template), *args])
+        output = capsys.readouterr()
+        return code, output.out + output.err
+
+    return call
+
+
+@pytest.fixture
+def committed_project(template: Path, tmp_path: Path) -> Callable[..., Path]:
+    """A generated project with the items route, committed as generated and as edited."""
+
+    def make(**answers: str) -> Path:
+        project = generate(template, tmp_path / "project", **answers)
+        git(project, "init", "-q", "-b", "main")
+        commit_all(project, "Generated")
+        add_items_route(project)
+        commit_all(project, "Items")
+        return project
+
+    return make
+
+
+@pytest.mark.bake
+def test_switching_the_llm_module_on_keeps_the_users_route_setting_and_files(
+    committed_project: Callable[..., Path],
+    regenerate: Regenerate,
+    template: Path,
+    tmp_path: Path,
+) -> None:
+    project = committed_project(llm="none")
+    key = secret_key(project)
+
+    code, output = regenerate(project, "--set", "llm=anthropic")
+
+    assert code == 0, output
+    answers = recorded(project)["answers"]
+    assert answers["llm"] == "anthropic"
+    for path in switched_off({**answers, "llm": "none"}) - switched_off(answers):
+        assert (project / path).exists(), f"{path} of the LLM module is missing"
+    expected = expected_project(template, tmp_path / "expected", add_items_route, llm="anthropic")
+    assert snapshot(project) == snapshot(expected)
+    assert secret_key(project) == key
+    assert "RATE_LIMIT_STORAGE_URI" in (project / ".env").read_text()
+    check_project(project, answers)
+
+
+@pytest.mark.bake
+def test_switching_on_outside_git_works_the_same(
+    regenerate: Regenerate, template: Path, tmp_path: Path
+) -> None:
+    project = generate(template, tmp_path / "project", llm="none")
+    add_items_route(project)
+
+    code, output = regenerate(project, "--set", "llm=anthropic")
+
+    assert code == 0, output
+    expected = expected_project(template, tmp_path / "expected", add_items_route, llm="anthropic")
+    assert snapshot(project) == snapshot(expected)
+
+
+@pytest.mark.bake
+def test_switching_the_llm_module_off_removes_it_and_keeps_the_users_code(
+    committed_project: Callable[..., Path],
+    regenerate: Regenerate,
+    template: Path,
+    tmp_path: Path,
+) -> None:
+    project = committed_project(llm="anthropic")
+    key = secret_key(project)
+
+    code, output = regenerate(project, "--set", "llm=none")
+
+    assert code == 0, output
+    answers = recorded(project)["answers"]
+    for path in switched_off(answers):
+        assert not (project / path).exists(), f"{path} of a switched-off module is left"
+    assert '"limits' not in (project / "pyproject.toml").read_text()
+    assert "RATE_LIMIT" not in (project / ".env").read_text()
+    assert secret_key(project) == key
+    expected = expected_project(template, tmp_path / "expected", add_items_route, llm="none")
+    assert snapshot(project) == snapshot(expected)
+    check_project(project, answers)
+
+
+@pytest.mark.bake
+def test_switching_off_in_a_fresh_clone_needs_no_history_and_makes_no_env(
+    committed_project: Callable[..., Path],
+    regenerate: Regenerate,
+    template: Path,
+    tmp_path: Path,
+) -> None:
+    origin = committed_project(llm="anthropic")
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", "--depth", "1", f"file://{origin}", str(clone))
+
+    code, output = regenerate(clone, "--set", "llm=none")
+
+    assert code == 0, output
+    assert not (clone / ".env").exists()
+    expected = expected_project(template, tmp_path / "expected", add_items_route, llm="none")
+    assert snapshot(clone) == snapshot(expected)
+
+
+@pytest.mark.bake
+@pytest.mark.parametrize(
+    ("before", "after"), [("sqlite", "postgresql"), ("postgresql", "none"), ("none", "sqlite")]
+)
+def test_switching_the_database_keeps_the_users_code(
+    committed_project: Callable[..., Path],
+    regenerate: Regenerate,
+    template: Path,
+    tmp_path: Path,
+    before: str,
+    after: str,
+) -> None:
+    project = committed_project(database=before)
+
+    code, output = regenerate(project, "--set", f"database={after}")
+
+    assert code == 0, output
+    assert (project / "src" / PACKAGE / "database").exists() == (after != "none")
+    expected = expected_project(template, tmp_path / "expected", add_items_route, database=after)
+    assert snapshot(project) == snapshot(expected)
+
+
+@pytest.mark.bake
+def test_a_switched_off_module_file_the_user_changed_is_kept_with_a_warning(
+    committed_project: Callable[..., Path], regenerate: Regenerate
+) -> None:
+    project = committed_project(llm="anthropic")
+    rate_limit = project / "src" / PACKAGE / "core/rate_limit.py"
+    rate_limit.write_text(rate_limit.read_text() + "\nTEAM_LIMIT = 5\n")
+    commit_all(project, "Team limit")
+
+    code, output = regenerate(project, "--set", "llm=none")
+
+    assert code == 0, output
+    assert rate_limit.read_text().endswith("\nTEAM_LIMIT = 5\n")
+    assert f"kept src/{PACKAGE}/core/rate_limit.py" in output
+    assert not (project / "tests/test_rate_limit.py").exists()
+
+
+def edit_where_the_llm_module_edits(project: Path) -> None:
+    """A dependency and a setting where the LLM module adds its own, and its README row."""
+    replace_once(
+        project / "pyproject.toml",
+        '    "aiosqlite>=0.20",\n]',
+        '    "aiosqlite>=0.20",\n    "orjson>=3.10",\n]',
+    )
+    replace_once(
+        project / "src" / PACKAGE / "core/config.py",
+        "    database_echo: bool = False\n",
+        "    database_echo: bool = False\n    items_page_size: int = 20\n",
+    )
+    replace_once(
+        project / "README.md",
+        "| LLM providers | none |",
+        "| LLM providers | none: we call our own gateway |",
+    )
+
+
+@pytest.mark.bake
+def test_a_conflict_is_marked_listed_and_fails_without_losing_anything(
+    template: Path, regenerate: Regenerate, tmp_path: Path
+) -> None:
+    project = generate(template, tmp_path / "project", llm="none", database="sqlite")
+    git(project, "init", "-q", "-b", "main")
+    commit_all(project, "Generated")
+    edit_where_the_llm_module_edits(project)
+    commit_all(project, "Team changes")
+
+    code, output = regenerate(project, "--set", "llm=anthropic")
+
+    assert code == 1, output
+    listed = output.split("with conflicts", 1)[1].splitlines()[1:]
+    assert [line.strip() for line in listed[:2]] == ["README.md", "pyproject.toml"]
+    readme = (project / "README.md").read_text()
+    assert (
+        "<<<<<<< yours\n| LLM providers | none: we call our own gateway |\n=======\n"
+        "| LLM providers | anthropic |\n>>>>>>> template now\n"
+    ) in readme
+    pyproject = (project / "pyproject.toml").read_text()
+    assert re.search(
+        r'<<<<<<< yours\n    "orjson>=3.10",\n=======\n    "limits>=.*",\n>>>>>>> template now\n',
+        pyproject,
+    ), pyproject
+    # Beside the template's lines, not on them: merged without a conflict.
+    config = (project / "src" / PACKAGE / "core/config.py").read_text()
+    assert "    items_page_size: int = 20\n" in config
+    assert "rate_limit_storage_uri" in config
+    assert "<<<<<<<" not in config
+    assert (project / "src" / PACKAGE / "core/rate_limit.py").exists()
+    assert recorded(project)["answers"]["llm"] == "anthropic"
+
+
+@pytest.mark.bake
+def test_a_template_update_comes_in_the_same_way(
+    committed_project: Callable[..., Path],
+    regenerate: Regenerate,
+    template: Path,
+    tmp_path: Path,
+) -> None:
+    project = committed_project()
+    generated = recorded(project)["commit"]
+    update_template(template)
+
+    code, output = regenerate(project)
+
+    assert code == 0, output
+    assert recorded(project)["commit"] == git(template, "rev-parse", "HEAD").strip()
+    assert recorded(project)["commit"] != generated
+    expected = expected_project(template, tmp_path / "expected", add_items_route)
+    assert snapshot(project) == snapshot(expected)
+    assert "Ask the team" in (project / "CONTRIBUTING.md").read_text()
+
+
+def update_template(template: Path) -> None:
+    """A new template commit: a changed shared file, a changed README and a new file."""
+    generated = template / "{{cookiecutter.project_slug}}"
+    replace_once(
+        generated / "src/{{cookiecutter.package_name}}/core/config.py",
+        "graceful_shutdown_timeout: int = Field(default=30, ge=0)",
+        "graceful_shutdown_timeout: int = Field(default=20, ge=0)",
+    )
+    replace_once(generated / "README.md", "## Test it\n", "## Test it\n\nBefore every push:\n")
+    (generated / "CONTRIBUTING.md").write_text("# Contributing\n\nAsk the team.\n")
+    commit_all(template, "Shorter shutdown, contributing guide")
+
+
+@pytest.mark.bake
+def test_a_project_generated_from_a_git_url_is_updated_from_a_clone_of_it(
+    template: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """No checkout at hand: the recorded URL is cloned the way the generator clones it."""
+    url = f"git+file://{template}"
+    project = generate(url, tmp_path / "project")
+    assert recorded(project)["template"] == url
+    update_template(template)
+    monkeypatch.setattr(tool, "own_template", lambda: None)
+
+    code = tool.main([str(project)])
+
+    assert code == 0, capsys.readouterr()
+    assert (project / "CONTRIBUTING.md").exists()
+    assert recorded(project)["template"] == url
+    assert recorded(project)["commit"] == git(template, "rev-parse", "HEAD").strip()
+
+
+@pytest.mark.bake
+@pytest.mark.parametrize(
+    ("changes", "refusal"),
+    [
+        (["auth=jwt", "database=none"], "auth=jwt needs a database"),
+        (["llm=gpt"], "llm=gpt: choose one of none, anthropic"),
+        (["colour=red"], "colour is not an option"),
+        (["package_name=other"], "package_name cannot change"),
+        (["llm"], "write it as --set option=value"),
+    ],
+)
+def test_invalid_answers_are_refused_before_anything_changes(
+    committed_project: Callable[..., Path],
+    regenerate: Regenerate,
+    changes: list[str],
+    refusal: str,
+) -> None:
+    project = committed_project()
+    before = snapshot(project)
+
+    code, output = regenerate(project, *(arg for change in changes for arg in ("--set", change)))
+
+    assert code == 2
+    assert refusal in output
+    assert snapshot(project) == before
+
+
+@pytest.mark.bake
+def test_a_dirty_tree_is_refused_unless_allowed(
+    committed_project: Callable[..., Path], regenerate: Regenerate
+) -> None:
+    project = committed_project()
+    readme = project / "README.md"
+    readme.write_text(readme.read_text() + "\nWork in progress.\n")
+
+    code, output = regenerate(project, "--set", "llm=anthropic")
+
+    assert code == 2
+    assert "uncommitted changes" in output
+    assert "--allow-dirty" in output
+    assert recorded(project)["answers"]["llm"] == "none"
+
+    code, output = regenerate(project, "--set", "llm=anthropic", "--allow-dirty")
+
+    assert code == 0, output
+    assert readme.read_text().endswith("\nWork in progress.\n")
+    assert "| LLM providers | anthropic |" in readme.read_text()
+
+
+def readme_regenerate_commands(project: Path) -> list[str]:
+    """The `regenerate` commands of the generated README's "Change options later" section."""
+    section = (project / "README.md").read_text().split("## Change options later", 1)[1]
+    block = section.split("```bash\n", 1)[1].split("```", 1)[0]
+    return [line.split("  #", 1)[0].strip() for line in block.splitlines() if "regenerate" in line]
+
+
+@pytest.mark.bake
+def test_the_generated_readme_commands_run_from_a_checkout_and_from_a_git_url(
+    committed_project: Callable[..., Path], template: Path, tmp_path: Path
+) -> None:
+    """The console script, installed as the README says, finds its own template."""
+    project = committed_project(llm="none")
+    from_url, from_checkout = readme_regenerate_commands(project)
+    assert from_url.startswith("uvx --from git+<template-git-url> regenerate .")
+    assert from_checkout.startswith("uv run --project <template-checkout> regenerate .")
+    tools = {"UV_TOOL_DIR": str(tmp_path / "uv-tools")}
+
+    checkout = from_checkout.replace("<template-checkout>", str(template)).split()
+    run([UV, *checkout[1:]], project, tools)
+
+    assert recorded(project)["answers"]["llm"] == "anthropic"
+    commit_all(project, "LLM on")
+
+    url = from_url.replace("<template-git-url>", f"file://{template}").replace("anthropic", "none")
+    run([UV, "tool", "run", *url.split()[1:]], project, tools)
+
+    assert recorded(project)["answers"]["llm"] == "none"
+    assert not (project / "src" / PACKAGE / "core/rate_limit.py").exists()
+
+
+# One file at a time: the merge rules, on small folders (fast).
+
+
+def tree(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    return root
+
+
+@pytest.fixture
+def sides(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """Empty project, old bake and new bake folders."""
+    project, old, new = (tmp_path / name for name in ("project", "old", "new"))
+    for folder in (project, old, new):
+        folder.mkdir()
+    return project, old, new
+
+
+def test_a_dropped_file_goes_with_the_folder_it_leaves_holding_only_bytecode(
+    sides: tuple[Path, Path, Path],
+) -> None:
+    project, old, new = sides
+    tree(project, {"pkg/llm/client.py": "x = 1\n", "pkg/llm/__pycache__/client.pyc": "b"})
+    tree(old, {"pkg/llm/client.py": "x = 1\n"})
+    report = tool.Report()
+
+    tool.merge_path(project, "pkg/llm/client.py", old / "pkg/llm/client.py", new / "x", report)
+
+    assert report.changes == [("removed", "pkg/llm/client.py")]
+    assert not (project / "pkg").exists()
+
+
+def test_a_file_the_user_deleted_is_not_brought_back(sides: tuple[Path, Path, Path]) -> None:
+    project, old, new = sides
+    tree(old, {"notes.md": "old\n"})
+    tree(new, {"notes.md": "new\n"})
+    report = tool.Report()
+
+    tool.merge_path(project, "notes.md", old / "notes.md", new / "notes.md", report)
+
+    assert not (project / "notes.md").exists()
+    assert report.warnings == ["not restored notes.md: you deleted it; the template changed it"]
+
+
+def test_a_file_the_user_and_the_template_both_added_is_a_conflict(
+    sides: tuple[Path, Path, Path],
+) -> None:
+    project, old, new = sides
+    tree(project, {"jobs.py": "mine = 1\n"})
+    tree(new, {"jobs.py": "theirs = 1\n"})
+    report = tool.Report()
+
+    tool.merge_path(project, "jobs.py", old / "jobs.py", new / "jobs.py", report)
+
+    assert report.conflicts == ["jobs.py"]
+    assert (project / "jobs.py").read_text() == (
+        "<<<<<<< yours\nmine = 1\n=======\ntheirs = 1\n>>>>>>> template now\n"
+    )
+
+
+ENV_EXAMPLE = "DEBUG=false\nSECRET_KEY=change-me\nCORS_ORIGINS=[]\n"
+
+
+def test_env_keeps_the_users_values_and_gains_new_settings(sides: tuple[Path, Path, Path]) -> None:
+    project, old, new = sides
+    tree(project, {".env": "DEBUG=true\nSECRET_KEY=users-own-key\nCORS_ORIGINS=[]\n"})
+    tree(old, {".env.example": ENV_EXAMPLE})
+    tree(new, {".env.example": ENV_EXAMPLE.replace("\nCORS", "\nLLM_MODEL=m\nCORS")})
+    report = tool.Report()
+
+    tool.merge_env(project, old, new, report)
+
+    assert (project / ".env").read_text() == (
+        "DEBUG=true\nSECRET_KEY=users-own-key\nLLM_MODEL=m\nCORS_ORIGINS=[]\n"
+    )
+    assert report.changes == [("merged", ".env")]
+
+
+def test_a_project_without_env_does_not_get_one(sides: tuple[Path, Path, Path]) -> None:
+    project, old, new = sides
+    tree(old, {".env.example": ENV_EXAMPLE})
+    tree(new, {".env.example": ENV_EXAMPLE + "LLM_MODEL=m\n"})
+
+    tool.merge_env(project, old, new, tool.Report())
+
+    assert not (project / ".env").exists()
+
+
+@pytest.mark.parametrize(
+    ("source", "split"),
+    [
+        ("gh:acme/service-template@v2", ("gh:acme/service-template", "v2")),
+        ("git+https://host/acme/t.git@0123abc", ("git+https://host/acme/t.git", "0123abc")),
+        ("git@host:acme/t.git", ("git@host:acme/t.git", None)),
+        ("../service-template", ("../service-template", None)),
+    ],
+)
+def test_a_template_source_may_name_a_branch_tag_or_commit(
+    source: str, split: tuple[str, str | None]
+) -> None:
+    assert tool.split_ref(source) == split

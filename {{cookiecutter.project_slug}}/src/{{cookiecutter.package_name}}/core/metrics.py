@@ -1,0 +1,136 @@
+"""Prometheus metrics, served at ``/metrics``.
+
+``Metrics`` holds the HTTP metrics that ``MetricsMiddleware`` records and is
+where other parts of the service register their own (``metrics.counter(...)``).
+Each app has its own registry, so tests can build as many apps as they like.
+
+With several worker processes (``WORKERS`` > 1), each process writes its values
+to files in ``PROMETHEUS_MULTIPROC_DIR`` and ``/metrics`` adds them up across
+processes. ``uv run {{ cookiecutter.project_slug }}`` sets that folder up (see
+``share_metrics_across_workers``); under another process manager, point the
+variable at an empty folder, the same for every worker, before they start.
+"""
+
+import atexit
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Sequence
+
+from fastapi.routing import iter_route_contexts
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
+from starlette.routing import BaseRoute
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+MULTIPROC_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+
+# Up to a minute: model calls and streamed answers take far longer than plain requests.
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+
+
+def _multiprocess() -> bool:
+    return MULTIPROC_DIR_VARIABLE in os.environ
+
+
+def share_metrics_across_workers(workers: int) -> None:
+    """Give worker processes a fresh, shared metrics folder; call before they start."""
+    if workers == 1 or _multiprocess():
+        return
+    directory = tempfile.mkdtemp(prefix="prometheus-")
+    atexit.register(shutil.rmtree, directory, ignore_errors=True)
+    os.environ[MULTIPROC_DIR_VARIABLE] = directory
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        labels = ("method", "route", "status")
+        self.requests = self.counter("http_requests", "HTTP requests answered.", labels)
+        self.request_duration = self.histogram(
+            "http_request_duration_seconds",
+            "Time to answer HTTP requests, in seconds.",
+            labels,
+            buckets=LATENCY_BUCKETS,
+        )
+        self.requests_in_progress = Gauge(
+            "http_requests_in_progress",
+            "HTTP requests being answered.",
+            registry=self.registry,
+            multiprocess_mode="livesum",
+        )
+
+    def counter(self, name: str, documentation: str, labelnames: Sequence[str] = ()) -> Counter:
+        """A counter in this registry; its samples are exposed as ``<name>_total``."""
+        return Counter(name, documentation, labelnames, registry=self.registry)
+
+    def histogram(
+        self,
+        name: str,
+        documentation: str,
+        labelnames: Sequence[str] = (),
+        buckets: Sequence[float] = LATENCY_BUCKETS,
+    ) -> Histogram:
+        return Histogram(name, documentation, labelnames, registry=self.registry, buckets=buckets)
+
+    def render(self) -> bytes:
+        """The exposition text: this process's values, or every worker's when there are several."""
+        if not _multiprocess():
+            return generate_latest(self.registry)
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)
+        return generate_latest(registry)
+
+    def close(self) -> None:
+        """Drop this process's live gauges from the shared folder as it stops."""
+        if _multiprocess():
+            mark_process_dead(os.getpid())
+
+
+class MetricsMiddleware:
+    """Pure ASGI: counts and times each request by method, route template and status."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+        self._templates: dict[int, str] = {}  # by id(): routes are not hashable
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        status = 500
+
+        async def send_with_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        in_progress = self.metrics.requests_in_progress
+        in_progress.inc()
+        start = time.perf_counter()
+        try:
+            await self.app(scope, receive, send_with_status)
+        finally:
+            in_progress.dec()
+            labels = (scope["method"], self._route_template(scope), str(status))
+            self.metrics.requests.labels(*labels).inc()
+            self.metrics.request_duration.labels(*labels).observe(time.perf_counter() - start)
+
+    def _route_template(self, scope: Scope) -> str:
+        """The matched route's path template ("/items/{item_id}"), bounded unlike raw paths."""
+        route: BaseRoute | None = scope.get("route")
+        if route is None:
+            return "unmatched"
+        if id(route) not in self._templates:
+            # A route of an included router knows only its path within that router:
+            # look up its full path once, among the app's routes.
+            self._templates.update(
+                (id(context.original_route), context.path)
+                for context in iter_route_contexts(scope["app"].routes)
+                if context.path is not None
+            )
+        return self._templates.get(id(route), "unmatched")

@@ -1,0 +1,104 @@
+{% set traced = ("SQL and outgoing HTTP calls" if cookiecutter.llm != "none" else "SQL") if cookiecutter.database != "none" else ("outgoing HTTP calls" if cookiecutter.llm != "none" else "") %}
+"""OpenTelemetry tracing, exported over OTLP/HTTP.
+
+Off unless ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set. Then the service records:
+
+- a server span per request;
+{% if cookiecutter.database != "none" %}
+- a child span per SQL statement;
+{% endif %}
+{% if cookiecutter.llm != "none" %}
+- a client span per outgoing HTTP call, the LLM providers' included;
+{% endif %}
+
+and every log line written during a span carries its trace and span IDs. The
+other standard variables apply as usual: ``OTEL_EXPORTER_OTLP_HEADERS``,
+``OTEL_TRACES_SAMPLER``, ``OTEL_RESOURCE_ATTRIBUTES``, ``OTEL_SDK_DISABLED``...
+"""
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+{% if cookiecutter.llm != "none" %}
+from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+{% endif %}
+{% if cookiecutter.database != "none" %}
+from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+{% endif %}
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+{% if cookiecutter.database != "none" %}
+from sqlalchemy.ext.asyncio import AsyncEngine
+{% endif %}
+
+from {{ cookiecutter.package_name }} import __version__
+from {{ cookiecutter.package_name }}.core.config import Settings
+
+
+def create_tracer_provider(settings: Settings) -> TracerProvider | None:
+    """None when no collector is configured: tracing then costs nothing at all."""
+    if not settings.otel_exporter_otlp_endpoint:
+        return None
+    resource = Resource.create(
+        {
+            "service.name": settings.otel_service_name,
+            "service.version": __version__,
+            "deployment.environment.name": settings.environment.value,
+        }
+    )
+    provider = TracerProvider(resource=resource)
+    endpoint = f"{settings.otel_exporter_otlp_endpoint.rstrip('/')}/v1/traces"
+    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint)))
+    return provider
+
+
+def instrument_app(app: FastAPI, tracer_provider: TracerProvider) -> None:
+    """One server span per request; must run before the app serves its first request."""
+    app.state.tracer_provider = tracer_provider
+    FastAPIInstrumentor.instrument_app(
+        app,
+        tracer_provider=tracer_provider,
+        # A span per ASGI message would cost more than the request itself.
+        exclude_spans=["receive", "send"],
+    )
+
+
+@asynccontextmanager
+{% if cookiecutter.database != "none" %}
+async def tracing(tracer_provider: TracerProvider, engine: AsyncEngine) -> AsyncIterator[None]:
+{% else %}
+async def tracing(tracer_provider: TracerProvider) -> AsyncIterator[None]:
+{% endif %}
+{% if traced %}
+    """Trace {{ traced }} while the app runs; send the last spans as it stops."""
+{% else %}
+    """Send the last spans as the app stops."""
+{% endif %}
+{% if cookiecutter.llm != "none" %}
+    httpx_instrumentor = HTTPXClientInstrumentor()
+    httpx_instrumentor.instrument(tracer_provider=tracer_provider)
+{% endif %}
+{% if cookiecutter.database != "none" %}
+    sqlalchemy_instrumentor = SQLAlchemyInstrumentor()
+    sqlalchemy_instrumentor.instrument(
+        engine=engine.sync_engine,
+        tracer_provider=tracer_provider,
+        # Its declared SQLAlchemy range trails releases; the cursor events it uses are stable.
+        skip_dep_check=True,
+    )
+{% endif %}
+    try:
+        yield
+    finally:
+{% if cookiecutter.llm != "none" %}
+        httpx_instrumentor.uninstrument()
+{% endif %}
+{% if cookiecutter.database != "none" %}
+        sqlalchemy_instrumentor.uninstrument()
+{% endif %}
+        await asyncio.to_thread(tracer_provider.shutdown)

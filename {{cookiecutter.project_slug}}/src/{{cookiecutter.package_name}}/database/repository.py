@@ -1,0 +1,147 @@
+"""Data access: a generic typed repository, and one subclass per table.
+
+Repositories flush (so constraint violations surface where they happen) but
+never commit: the unit of work (``database/session.py``) commits once at the
+end, or rolls everything back.
+"""
+
+from collections.abc import Mapping, Sequence
+{% if cookiecutter.python_version == "3.11" %}
+from typing import Any, Generic, TypeVar
+{% else %}
+from typing import Any
+{% endif %}
+from uuid import UUID
+
+from sqlalchemy import ColumnElement, ColumnExpressionArgument, func, inspect, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.interfaces import ORMOption
+
+from {{ cookiecutter.package_name }}.database.models import (
+    AuditLogEntry,
+    Note,
+    Record,
+    User,
+    UserRole,
+    normalize_email,
+)
+{% if cookiecutter.python_version == "3.11" %}
+
+RecordT = TypeVar("RecordT", bound=Record)
+
+
+class Repository(Generic[RecordT]):
+{% else %}
+
+
+class Repository[RecordT: Record]:
+{% endif %}
+    """Create, read, update, delete and list the rows of ``model``."""
+
+    model: type[RecordT]
+    load_options: Sequence[ORMOption] = ()
+    """Eager loads applied to every read, so returned relationships cost no extra query."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, record_id: UUID) -> RecordT | None:
+        return await self.session.get(self.model, record_id, options=self.load_options)
+
+    async def get_many(
+        self, *filters: ColumnElement[bool], limit: int, offset: int = 0
+    ) -> list[RecordT]:
+        statement = (
+            select(self.model)
+            .options(*self.load_options)
+            .where(*filters)
+            .order_by(*self._ordering())
+            .limit(limit)
+            .offset(offset)
+        )
+        return list(await self.session.scalars(statement))
+
+    async def count(self, *filters: ColumnElement[bool]) -> int:
+        statement = select(func.count()).select_from(self.model).where(*filters)
+        return await self.session.scalar(statement) or 0
+
+    async def exists(self, *filters: ColumnElement[bool]) -> bool:
+        statement = select(self.model.id).where(*filters).limit(1)
+        return await self.session.scalar(statement) is not None
+
+    async def create(self, record: RecordT) -> RecordT:
+        self.session.add(record)
+        await self.session.flush()
+        return record
+
+    async def update(self, record: RecordT, changes: Mapping[str, Any]) -> RecordT:
+        columns = inspect(self.model).column_attrs.keys()
+        if unknown := set(changes) - set(columns):
+            msg = f"{self.model.__name__} has no column {', '.join(sorted(unknown))}"
+            raise ValueError(msg)
+        for column, value in changes.items():
+            setattr(record, column, value)
+        await self.session.flush()
+        return record
+
+    async def delete(self, record: RecordT) -> None:
+        await self.session.delete(record)
+        await self.session.flush()
+
+    def _ordering(self) -> tuple[ColumnExpressionArgument[Any], ...]:
+        """Oldest first; the id breaks ties, so pages never overlap or skip a row."""
+        return (self.model.created_at, self.model.id)
+
+
+class UserRepository(Repository[User]):
+    model = User
+
+    async def get_by_email(self, email: str) -> User | None:
+        statement = select(User).where(User.email == normalize_email(email))
+        return await self.session.scalar(statement)
+
+    @staticmethod
+    def filters(
+        *, role: UserRole | None = None, is_active: bool | None = None
+    ) -> list[ColumnElement[bool]]:
+        conditions: list[ColumnElement[bool]] = []
+        if role is not None:
+            conditions.append(User.role == role)
+        if is_active is not None:
+            conditions.append(User.is_active.is_(is_active))
+        return conditions
+
+
+class NoteRepository(Repository[Note]):
+    model = Note
+    load_options = (joinedload(Note.owner),)
+
+    @staticmethod
+    def filters(*, owner_id: UUID | None = None) -> list[ColumnElement[bool]]:
+        return [Note.owner_id == owner_id] if owner_id is not None else []
+
+
+class AuditLogRepository(Repository[AuditLogEntry]):
+    """Append-only in practice: the audit trail only ever creates entries."""
+
+    model = AuditLogEntry
+
+    @staticmethod
+    def filters(
+        *,
+        entity_type: str | None = None,
+        entity_id: str | None = None,
+        request_id: str | None = None,
+    ) -> list[ColumnElement[bool]]:
+        conditions: list[ColumnElement[bool]] = []
+        if entity_type is not None:
+            conditions.append(AuditLogEntry.entity_type == entity_type)
+        if entity_id is not None:
+            conditions.append(AuditLogEntry.entity_id == entity_id)
+        if request_id is not None:
+            conditions.append(AuditLogEntry.request_id == request_id)
+        return conditions
+
+    def _ordering(self) -> tuple[ColumnExpressionArgument[Any], ...]:
+        return (AuditLogEntry.created_at.desc(), AuditLogEntry.id.desc())

@@ -1,0 +1,1 @@
+"""Background jobs: the work that should not make a request wait."""

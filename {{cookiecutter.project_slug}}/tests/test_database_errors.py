@@ -1,0 +1,94 @@
+"""An unreachable or failing database is a 503 in the usual error shape, never a 500."""
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from httpx import Response
+from sqlalchemy import insert, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from {{ cookiecutter.package_name }}.core.config import Settings
+from {{ cookiecutter.package_name }}.core.dependencies import SessionDep
+from {{ cookiecutter.package_name }}.database.models import User
+from {{ cookiecutter.package_name }}.main import create_app
+from tests.conftest import Serve
+
+
+@pytest.fixture
+def closed_port() -> Iterator[int]:
+    """A local port held but not listening: connections to it are refused at once."""
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        yield held.getsockname()[1]
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+def unreachable_url(request: pytest.FixtureRequest, closed_port: int, tmp_path: Path) -> str:
+    if request.param == "postgresql":
+        return f"postgresql+asyncpg://app@127.0.0.1:{closed_port}/app"
+    return f"sqlite+aiosqlite:///{tmp_path / 'missing-folder' / 'app.db'}"
+
+
+def assert_unavailable(response: Response) -> None:
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["code"] == "service_unavailable"
+    for leak in ("Traceback", "asyncpg", "sqlite3", "Error"):
+        assert leak not in response.text
+
+
+async def test_an_unreachable_database_is_a_503_and_not_ready(
+    settings: Settings, serve: Serve, unreachable_url: str
+) -> None:
+    unreachable = settings.model_copy(update={"database_url": unreachable_url})
+
+    async with serve(create_app(unreachable)) as client:
+        ready = await client.get("/health/ready")
+        listing = await client.get("/api/v1/users")
+        creation = await client.post(
+            "/api/v1/users", json={"email": "ada@example.com", "name": "Ada"}
+        )
+
+    assert ready.status_code == 503
+    assert ready.json()["checks"]["database"]["status"] == "fail"
+    assert_unavailable(listing)
+    assert_unavailable(creation)
+
+
+async def test_a_connection_lost_mid_request_is_a_503(
+    settings: Settings, serve: Serve, database: AsyncEngine
+) -> None:
+    if database.dialect.name != "postgresql":
+        pytest.skip("needs a database server that can end a connection")
+    app = create_app(settings)
+
+    @app.post("/lose-connection")
+    async def lose_connection(session: SessionDep) -> None:
+        await session.execute(insert(User).values(email="ada@example.com", name="Ada"))
+        await session.execute(text("SELECT pg_terminate_backend(pg_backend_pid())"))
+
+    async with serve(app) as client:
+        response = await client.post("/lose-connection")
+        ready = await client.get("/health/ready")
+
+    assert_unavailable(response)
+    assert ready.status_code == 200
+
+
+async def test_a_database_locked_by_another_writer_is_a_503(
+    settings: Settings, serve: Serve, database: AsyncEngine
+) -> None:
+    if database.dialect.name != "sqlite":
+        pytest.skip("SQLite has one writer at a time; servers lock rows, not databases")
+    impatient = settings.model_copy(update={"database_connect_timeout": 0.01})
+
+    async with serve(create_app(impatient)) as client, database.connect() as writer:
+        await writer.execute(insert(User).values(email="grace@example.com", name="Grace"))
+        response = await client.post(
+            "/api/v1/users", json={"email": "ada@example.com", "name": "Ada"}
+        )
+        await writer.rollback()
+
+    assert_unavailable(response)

@@ -1,0 +1,129 @@
+"""Tracing: off without a collector; with one, a span per request and trace IDs in the logs."""
+
+{% if cookiecutter.llm != "none" %}
+import asyncio
+
+import httpx
+{% endif %}
+import pytest
+from fastapi import FastAPI
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind, format_span_id, format_trace_id
+
+from {{ cookiecutter.package_name }}.core.config import Settings
+from {{ cookiecutter.package_name }}.core.telemetry import create_tracer_provider, instrument_app
+from {{ cookiecutter.package_name }}.main import create_app
+from tests.conftest import Serve
+from tests.test_logging import json_lines
+
+
+@pytest.fixture
+def exporter() -> InMemorySpanExporter:
+    return InMemorySpanExporter()
+
+
+def traced_app(settings: Settings, exporter: InMemorySpanExporter) -> FastAPI:
+    """The app as a configured collector would trace it, with spans kept in memory."""
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    app = create_app(settings.model_copy(update={"log_json": True}))
+    instrument_app(app, provider)
+    return app
+
+
+def test_tracing_is_off_without_a_collector(settings: Settings) -> None:
+    assert create_tracer_provider(settings) is None
+    assert create_app(settings).state.tracer_provider is None
+
+
+def test_a_collector_endpoint_turns_tracing_on(settings: Settings) -> None:
+    configured = settings.model_copy(
+        update={"otel_exporter_otlp_endpoint": "http://127.0.0.1:4318"}
+    )
+
+    provider = create_tracer_provider(configured)
+
+    assert provider is not None
+    assert provider.resource.attributes["service.name"] == settings.otel_service_name
+    provider.shutdown()
+
+
+async def test_each_request_is_one_server_span_named_by_its_route(
+    settings: Settings, serve: Serve, exporter: InMemorySpanExporter
+) -> None:
+    async with serve(traced_app(settings, exporter)) as client:
+        await client.get("/api/v1/meta")
+
+    spans = exporter.get_finished_spans()
+    assert [span.name for span in spans if span.kind is SpanKind.SERVER] == ["GET /api/v1/meta"]
+    # No span per ASGI message: they would cost more than the request.
+    assert [span for span in spans if span.kind is SpanKind.INTERNAL] == []
+
+
+async def test_log_lines_carry_the_trace_and_span_ids(
+    capsys: pytest.CaptureFixture[str],
+    settings: Settings,
+    serve: Serve,
+    exporter: InMemorySpanExporter,
+) -> None:
+    async with serve(traced_app(settings, exporter)) as client:
+        await client.get("/health/live")
+
+    [span] = [span for span in exporter.get_finished_spans() if span.kind is SpanKind.SERVER]
+    [access] = [line for line in json_lines(capsys.readouterr().out) if line["event"] == "request"]
+    assert span.context is not None
+    assert access["trace_id"] == format_trace_id(span.context.trace_id)
+    assert access["span_id"] == format_span_id(span.context.span_id)
+
+
+async def test_log_lines_have_no_trace_ids_while_tracing_is_off(
+    capsys: pytest.CaptureFixture[str], settings: Settings, serve: Serve
+) -> None:
+    async with serve(create_app(settings.model_copy(update={"log_json": True}))) as client:
+        await client.get("/health/live")
+
+    [access] = [line for line in json_lines(capsys.readouterr().out) if line["event"] == "request"]
+    assert "trace_id" not in access
+{% if cookiecutter.database != "none" %}
+
+
+async def test_sql_statements_are_spans_within_the_request(
+    settings: Settings, serve: Serve, exporter: InMemorySpanExporter
+) -> None:
+    async with serve(traced_app(settings, exporter)) as client:
+        await client.get("/health/ready")
+
+    spans = exporter.get_finished_spans()
+    [request] = [span for span in spans if span.kind is SpanKind.SERVER]
+    queries = [span for span in spans if span.kind is SpanKind.CLIENT and "SELECT" in span.name]
+    assert queries
+    assert request.context is not None
+    assert all(
+        query.context is not None and query.context.trace_id == request.context.trace_id
+        for query in queries
+    )
+{% endif %}
+{% if cookiecutter.llm != "none" %}
+
+
+async def test_outgoing_http_calls_are_client_spans(
+    settings: Settings, serve: Serve, exporter: InMemorySpanExporter
+) -> None:
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n")
+        await writer.drain()
+        writer.close()
+        await writer.wait_closed()
+
+    upstream = await asyncio.start_server(answer, "127.0.0.1", 0)
+    port = upstream.sockets[0].getsockname()[1]
+    async with upstream, serve(traced_app(settings, exporter)), httpx.AsyncClient() as http:
+        response = await http.get(f"http://127.0.0.1:{port}/v1/models")
+
+    assert response.status_code == 204
+    calls = [span for span in exporter.get_finished_spans() if span.kind is SpanKind.CLIENT]
+    assert [span.name for span in calls] == ["GET"]
+{% endif %}
