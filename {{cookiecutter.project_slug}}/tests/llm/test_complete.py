@@ -2,15 +2,25 @@
 {% set openai = cookiecutter.llm in ["openai", "anthropic_and_openai"] %}
 """Completions through the real SDKs: usage, cost, prompt caching and the response cache."""
 
+{% if cookiecutter.redis == "yes" %}
+from collections.abc import AsyncIterator
+from uuid import uuid4
+
+{% endif %}
 import pytest
 from httpx import AsyncClient
+{% if cookiecutter.redis == "yes" %}
+from redis.asyncio import Redis
+{% endif %}
 
 from {{ cookiecutter.package_name }}.core.config import Settings
-{% if anthropic %}
+{% if anthropic or cookiecutter.redis == "yes" %}
 from {{ cookiecutter.package_name }}.main import create_app
 {% endif %}
 from {{ cookiecutter.package_name }}.models.llm import ProviderName
-{% if anthropic %}
+{% if cookiecutter.redis == "yes" %}
+from tests.conftest import Serve, redis_settings
+{% elif anthropic %}
 from tests.conftest import Serve
 {% endif %}
 from tests.llm.conftest import API_KEYS, COMPLETE
@@ -171,6 +181,50 @@ async def test_an_identical_deterministic_request_is_answered_from_the_cache(
     assert second["request_id"] != first["request_id"]
 
 
+{% if cookiecutter.redis == "yes" %}
+@pytest.fixture
+async def redis_cache(settings: Settings) -> AsyncIterator[Settings]:
+    """Settings caching in the real Redis, under keys of this test's own (deleted after it)."""
+    shared = settings.model_copy(
+        update={
+            "llm_cache_url": redis_settings()["redis_url"],
+            "llm_cache_prefix": f"test:{uuid4().hex}:llm:",
+        }
+    )
+    yield shared
+    async with Redis.from_url(shared.llm_cache_url) as redis:
+        async for key in redis.scan_iter(match=f"{shared.llm_cache_prefix}*"):
+            await redis.delete(key)
+
+
+async def test_a_cache_hit_is_served_from_redis(
+    redis_cache: Settings, serve: Serve, primary: StubProvider
+) -> None:
+    request = {"prompt": "What is 2 + 2?", "temperature": 0}
+
+    # Two apps, as two workers: the second can only have the answer from Redis.
+    async with serve(create_app(redis_cache)) as client:
+        first = (await client.post(COMPLETE, json=request)).json()
+    async with serve(create_app(redis_cache)) as client:
+        second = (await client.post(COMPLETE, json=request)).json()
+
+    assert len(primary.received) == 1
+    assert second["cached"] is True
+    assert second["text"] == first["text"]
+    async with Redis.from_url(redis_cache.llm_cache_url) as redis:
+        keys = [key async for key in redis.scan_iter(match=f"{redis_cache.llm_cache_prefix}*")]
+    assert len(keys) == 1
+
+
+def test_answers_are_cached_in_the_shared_redis_unless_told_otherwise() -> None:
+    shared = Settings(_env_file=None, redis_url="redis://cache:6379/2")
+    in_process = Settings(_env_file=None, redis_url="redis://cache:6379/2", llm_cache_url="mem://")
+
+    assert shared.llm_cache_url == "redis://cache:6379/2"
+    assert in_process.llm_cache_url == "mem://"
+
+
+{% endif %}
 async def test_requests_with_sampling_are_not_cached(
     client: AsyncClient, primary: StubProvider
 ) -> None:

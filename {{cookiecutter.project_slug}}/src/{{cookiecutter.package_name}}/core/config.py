@@ -177,13 +177,20 @@ class Settings(BaseSettings):
     llm_breaker_reset_seconds: float = Field(
         default=30.0, gt=0, description="How long an open circuit fails fast before a new try."
     )
-    llm_cache_url: str = Field(
 {% if cookiecutter.redis == "yes" %}
-        default="redis://localhost:6379/1",
-{% else %}
+    llm_cache_url: str = Field(
         default="mem://",
+        description="Response cache: mem:// (in process) or a redis:// URL; REDIS_URL when unset.",
+    )
+{% else %}
+    llm_cache_url: str = Field(
+        default="mem://", description="Response cache: mem:// (in process) or redis://host:port/db."
+    )
 {% endif %}
-        description="Response cache: mem:// (in process) or redis://host:port/db.",
+    llm_cache_prefix: str = Field(
+        default="{{ cookiecutter.package_name }}:llm:",
+        min_length=1,
+        description="Start of every cache key; services sharing a Redis need distinct ones.",
     )
     llm_cache_ttl: int = Field(
         default=3600, ge=0, description="Seconds a cached answer lives; 0 turns the cache off."
@@ -235,6 +242,15 @@ class Settings(BaseSettings):
             msg = f"LLM_PRICES has no price for {', '.join(unpriced)}"
             raise ValueError(msg)
         return self
+{% if cookiecutter.redis == "yes" %}
+
+    @model_validator(mode="after")
+    def _cache_llm_answers_in_redis(self) -> Self:
+        """Answers are cached in the shared Redis, so every worker reuses them."""
+        if "llm_cache_url" not in self.model_fields_set:
+            self.llm_cache_url = self.redis_url
+        return self
+{% endif %}
 {% endif %}
 
     @property

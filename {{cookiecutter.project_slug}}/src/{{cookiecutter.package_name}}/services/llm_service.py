@@ -93,9 +93,9 @@ class _Call:
 
     caller: str
     streamed: bool
-    model: str | None
     started: float = field(default_factory=time.perf_counter)
     provider: ProviderName | None = None
+    model: str | None = None
     usage: TokenUsage = field(default_factory=TokenUsage)
     cost: float = 0.0
     status: CallStatus = "error"
@@ -162,7 +162,7 @@ class LLMService:
             raise CheckFailedError("; ".join(problems))
 
     async def complete(self, request: LLMRequest, caller: str) -> LLMResponse:
-        call = _Call(caller=caller, streamed=False, model=request.model)
+        call = _Call(caller=caller, streamed=False)
         try:
             return await self._complete(request, call)
         except BaseException as exc:
@@ -174,7 +174,7 @@ class LLMService:
 
     async def stream(self, request: LLMRequest, caller: str) -> AsyncGenerator[StreamEvent]:
         """Errors before the first event are raised; later ones end the stream as an event."""
-        call = _Call(caller=caller, streamed=True, model=request.model)
+        call = _Call(caller=caller, streamed=True)
         try:
             async with aclosing(self._stream(request, call)) as events:
                 async for event in events:
@@ -187,7 +187,7 @@ class LLMService:
                 await self._record(request, call)
 
     async def _complete(self, request: LLMRequest, call: _Call) -> LLMResponse:
-        candidates = self._candidates(request)
+        candidates = self._candidates(request, call)
         await self._quota.admit(call.caller)
         cache_key = self._cache_key(request, candidates[0][1].model)
         if cache_key and (hit := await self._cached(cache_key)):
@@ -229,7 +229,7 @@ class LLMService:
         return response
 
     async def _stream(self, request: LLMRequest, call: _Call) -> AsyncGenerator[StreamEvent]:
-        candidates = self._candidates(request)
+        candidates = self._candidates(request, call)
         await self._quota.admit(call.caller)
         await self._quota.reserve(call.caller, estimate_tokens(request))
         deadline = asyncio.get_running_loop().time() + self._settings.llm_total_timeout
@@ -284,8 +284,14 @@ class LLMService:
             msg = f"{provider.name} sent an empty stream"
             raise ProviderError(msg) from exc
 
-    def _candidates(self, request: LLMRequest) -> list[tuple[LLMProvider, ProviderCall]]:
-        """The providers to try, in order, each with the call it gets."""
+    def _candidates(
+        self, request: LLMRequest, call: _Call
+    ) -> list[tuple[LLMProvider, ProviderCall]]:
+        """The providers to try, in order, each with the call it gets.
+
+        The model is recorded in ``call`` only once it is known to be a configured one:
+        a made-up name reaches neither the logs nor the stored usage.
+        """
         if request.model is None:
             chosen = [(provider, provider.models[0]) for provider in self._providers]
         else:
@@ -294,6 +300,7 @@ class LLMService:
             offered = sorted({model for provider in self._providers for model in provider.models})
             msg = f"Unknown model {request.model!r}; choose one of: {', '.join(offered)}."
             raise BadRequestError(msg)
+        call.model = chosen[0][1]
         return [
             (
                 provider,
@@ -395,7 +402,7 @@ class LLMService:
             },
             sort_keys=True,
         )
-        return "llm:" + hashlib.sha256(canonical.encode()).hexdigest()
+        return self._settings.llm_cache_prefix + hashlib.sha256(canonical.encode()).hexdigest()
 
     async def _cached(self, key: str) -> LLMResponse | None:
         try:
