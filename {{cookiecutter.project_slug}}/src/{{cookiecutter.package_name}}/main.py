@@ -62,6 +62,9 @@ from {{ cookiecutter.package_name }}.services.health_service import HealthCheck,
 {% if cookiecutter.llm != "none" %}
 from {{ cookiecutter.package_name }}.services.llm_service import LLMService, open_llm_service
 {% endif %}
+{% if cookiecutter.llm != "none" and cookiecutter.database != "none" %}
+from {{ cookiecutter.package_name }}.services.llm_usage_store import DatabaseUsageRecorder
+{% endif %}
 
 OPENAPI_TAGS = [
     {"name": "health", "description": "Liveness and readiness probes."},
@@ -110,6 +113,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[LifespanState]:
         db_engine = create_engine(settings)
         resources.push_async_callback(db_engine.dispose)
         health_checks["database"] = database_check(db_engine)
+        db_sessions = create_session_factory(db_engine)
 {% endif %}
 {% if cookiecutter.redis == "yes" %}
         redis = create_redis(settings)
@@ -132,7 +136,19 @@ async def lifespan(app: FastAPI) -> AsyncIterator[LifespanState]:
             await resources.enter_async_context(tracing(app.state.tracer_provider{{ ", db_engine" if cookiecutter.database != "none" }}))
 {% endif %}
 {% if cookiecutter.llm != "none" %}
+{% if cookiecutter.database != "none" %}
+        llm_service = await resources.enter_async_context(
+            open_llm_service(
+                settings,
+                rate_limiter,
+                recorders=[
+                    DatabaseUsageRecorder(db_sessions),
+                ],
+            )
+        )
+{% else %}
         llm_service = await resources.enter_async_context(open_llm_service(settings, rate_limiter))
+{% endif %}
         health_checks["llm"] = llm_service.check_readiness
 {% endif %}
 
@@ -140,7 +156,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[LifespanState]:
             health_checks=health_checks,
 {% if cookiecutter.database != "none" %}
             db_engine=db_engine,
-            db_sessions=create_session_factory(db_engine),
+            db_sessions=db_sessions,
 {% endif %}
 {% if rate_limited %}
             rate_limiter=rate_limiter,

@@ -13,6 +13,9 @@ from typing import Any
 import pytest
 from httpx import AsyncClient, Response
 from pydantic import SecretStr
+{% if cookiecutter.database != "none" %}
+from sqlalchemy.ext.asyncio import AsyncEngine
+{% endif %}
 
 from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.main import create_app
@@ -28,6 +31,14 @@ API_KEYS = {
 {% endif %}
 }
 COMPLETE = "/api/v1/llm/complete"
+SECOND_MODEL = {
+{% if anthropic %}
+    "anthropic": "claude-sonnet-4-6",
+{% endif %}
+{% if openai %}
+    "openai": "gpt-4.1",
+{% endif %}
+}
 EACH_PROVIDER: list[list[ProviderName]] = [
 {% if anthropic %}
     ["anthropic"],
@@ -53,6 +64,13 @@ def providers(request: pytest.FixtureRequest) -> list[ProviderName]:
     return chosen
 
 
+{% if cookiecutter.database != "none" %}
+@pytest.fixture(autouse=True)
+def _tables(database: AsyncEngine) -> None:
+    """Every call is stored: each test gets the tables, whichever app it serves."""
+
+
+{% endif %}
 @pytest.fixture
 def primary(stub: ProviderStub, providers: list[ProviderName]) -> StubProvider:
     """The stub of the provider tried first."""

@@ -23,17 +23,8 @@ from tests.conftest import Serve, redis_settings
 {% elif anthropic %}
 from tests.conftest import Serve
 {% endif %}
-from tests.llm.conftest import API_KEYS, COMPLETE
+from tests.llm.conftest import API_KEYS, COMPLETE, SECOND_MODEL
 from tests.llm.stub import Reply, StubProvider
-
-SECOND_MODEL = {
-{% if anthropic %}
-    "anthropic": "claude-sonnet-4-6",
-{% endif %}
-{% if openai %}
-    "openai": "gpt-4.1",
-{% endif %}
-}
 
 
 def per_million(tokens: int, dollars: float) -> float:

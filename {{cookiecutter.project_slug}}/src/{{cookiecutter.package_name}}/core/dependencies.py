@@ -35,6 +35,9 @@ from {{ cookiecutter.package_name }}.services.health_service import HealthCheck
 {% if cookiecutter.llm != "none" %}
 from {{ cookiecutter.package_name }}.services.llm_service import LLMService
 {% endif %}
+{% if cookiecutter.llm != "none" and cookiecutter.database != "none" %}
+from {{ cookiecutter.package_name }}.services.llm_usage_store import LLMUsageService
+{% endif %}
 {% if cookiecutter.database != "none" %}
 from {{ cookiecutter.package_name }}.services.note_service import NoteService
 from {{ cookiecutter.package_name }}.services.user_service import UserService
@@ -135,4 +138,23 @@ def get_llm_service(request: Request) -> LLMService:
 
 CallerIdDep = Annotated[str, Depends(get_caller_id)]
 LLMServiceDep = Annotated[LLMService, Depends(get_llm_service)]
+{% if cookiecutter.database != "none" %}
+
+
+def get_usage_scope(caller: CallerIdDep) -> str | None:
+    """Whose LLM usage the request may read: the caller's own.
+
+    None stands for every caller's: once authentication tells administrators
+    apart, this is the one place that lets them see everyone's.
+    """
+    return caller
+
+
+async def get_llm_usage_service(session: SessionDep) -> LLMUsageService:
+    return LLMUsageService(session)
+
+
+UsageScopeDep = Annotated[str | None, Depends(get_usage_scope)]
+LLMUsageServiceDep = Annotated[LLMUsageService, Depends(get_llm_usage_service)]
+{% endif %}
 {% endif %}

@@ -7,7 +7,11 @@ timezone-aware UTC on both databases (SQLite stores none: ``UtcDateTime`` adds i
 
 import enum
 import uuid
+{% if cookiecutter.llm != "none" %}
+from datetime import UTC, date, datetime
+{% else %}
 from datetime import UTC, datetime
+{% endif %}
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -178,3 +182,34 @@ class AuditLogEntry(Record):
     before: Mapped[dict[str, Any] | None]
     after: Mapped[dict[str, Any] | None]
     request_id: Mapped[str | None] = mapped_column(String(64), index=True)
+{% if cookiecutter.llm != "none" %}
+
+
+class LLMCall(Record):
+    """One call of the LLM endpoints, whatever its outcome (``services/llm_usage.py``).
+
+    ``caller`` is whoever the limits and budgets count the call for; ``cost`` is in
+    US dollars. ``day`` is the UTC day of ``created_at``: the usage totals group by
+    it, the same way on either database.
+    """
+
+    __tablename__ = "llm_requests"
+    __table_args__ = (Index("ix_llm_requests_caller_day", "caller", "day"),)
+
+    caller: Mapped[str] = mapped_column(String(255))
+    provider: Mapped[str | None] = mapped_column(String(32))
+    model: Mapped[str | None] = mapped_column(String(100))
+    input_tokens: Mapped[int] = mapped_column(default=0)
+    output_tokens: Mapped[int] = mapped_column(default=0)
+    cache_read_tokens: Mapped[int] = mapped_column(default=0)
+    cache_write_tokens: Mapped[int] = mapped_column(default=0)
+    cost: Mapped[float] = mapped_column(default=0.0)
+    duration_ms: Mapped[float]
+    status: Mapped[str] = mapped_column(String(16))
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    request_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    cached: Mapped[bool] = mapped_column(default=False)
+    streamed: Mapped[bool] = mapped_column(default=False)
+    fallback_from: Mapped[list[str]] = mapped_column(JSON, default=list)
+    day: Mapped[date] = mapped_column(index=True)
+{% endif %}

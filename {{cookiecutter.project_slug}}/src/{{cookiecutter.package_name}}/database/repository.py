@@ -6,6 +6,9 @@ end, or rolls everything back.
 """
 
 from collections.abc import Mapping, Sequence
+{% if cookiecutter.llm != "none" %}
+from datetime import date
+{% endif %}
 {% if cookiecutter.python_version == "3.11" %}
 from typing import Any, Generic, TypeVar
 {% else %}
@@ -13,13 +16,28 @@ from typing import Any
 {% endif %}
 from uuid import UUID
 
+{% if cookiecutter.llm != "none" %}
+from sqlalchemy import (
+    ColumnElement,
+    ColumnExpressionArgument,
+    RowMapping,
+    case,
+    func,
+    inspect,
+    select,
+)
+{% else %}
 from sqlalchemy import ColumnElement, ColumnExpressionArgument, func, inspect, select
+{% endif %}
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.interfaces import ORMOption
 
 from {{ cookiecutter.package_name }}.database.models import (
     AuditLogEntry,
+{% if cookiecutter.llm != "none" %}
+    LLMCall,
+{% endif %}
     Note,
     Record,
     User,
@@ -145,3 +163,44 @@ class AuditLogRepository(Repository[AuditLogEntry]):
 
     def _ordering(self) -> tuple[ColumnExpressionArgument[Any], ...]:
         return (AuditLogEntry.created_at.desc(), AuditLogEntry.id.desc())
+{% if cookiecutter.llm != "none" %}
+
+
+def _count_where(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.sum(case((condition, 1), else_=0))
+
+
+class LLMCallRepository(Repository[LLMCall]):
+    """Append-only: the service writes one row per call, the usage report reads them."""
+
+    model = LLMCall
+
+    @staticmethod
+    def filters(*, first: date, last: date, caller: str | None = None) -> list[ColumnElement[bool]]:
+        """Calls of the days ``first`` to ``last`` included; of ``caller``'s only, if given."""
+        conditions: list[ColumnElement[bool]] = [LLMCall.day.between(first, last)]
+        if caller is not None:
+            conditions.append(LLMCall.caller == caller)
+        return conditions
+
+    async def totals_by_day_and_model(self, *filters: ColumnElement[bool]) -> Sequence[RowMapping]:
+        """One row per day and model: requests, errors, cache hits, tokens and cost."""
+        statement = (
+            select(
+                LLMCall.day,
+                LLMCall.model,
+                func.count().label("requests"),
+                _count_where(LLMCall.status == "error").label("errors"),
+                _count_where(LLMCall.cached.is_(True)).label("cache_hits"),
+                func.sum(LLMCall.input_tokens).label("input_tokens"),
+                func.sum(LLMCall.output_tokens).label("output_tokens"),
+                func.sum(LLMCall.cache_read_tokens).label("cache_read_tokens"),
+                func.sum(LLMCall.cache_write_tokens).label("cache_write_tokens"),
+                func.sum(LLMCall.cost).label("cost"),
+            )
+            .where(*filters)
+            .group_by(LLMCall.day, LLMCall.model)
+            .order_by(LLMCall.day, LLMCall.model.nulls_last())
+        )
+        return (await self.session.execute(statement)).mappings().all()
+{% endif %}

@@ -1,5 +1,8 @@
 """Bodies of the LLM endpoints, and the price table entries of the settings."""
 
+{% if cookiecutter.database != "none" %}
+from datetime import UTC, date, datetime, timedelta
+{% endif %}
 from typing import Literal, Self
 
 from pydantic import BaseModel, Field, computed_field, model_validator
@@ -14,6 +17,10 @@ ProviderName = Literal["anthropic", "openai", "fake"]
 """Who answers: a real provider, or ``fake`` for development without keys."""
 
 MAX_CONTENT_CHARS = 200_000
+{% if cookiecutter.database != "none" %}
+USAGE_DEFAULT_DAYS = 30
+USAGE_MAX_DAYS = 366
+{% endif %}
 
 
 class ModelPrice(BaseModel):
@@ -115,3 +122,51 @@ class StreamUsage(BaseModel):
     provider: ProviderName
     request_id: str | None
     fallback_from: list[ProviderName] = Field(default_factory=list)
+{% if cookiecutter.database != "none" %}
+
+
+class UsageQuery(BaseModel):
+    """Whole days in UTC, both ends included; by default the 30 days up to today."""
+
+    start: date | None = Field(
+        default=None, description="First day; 29 days before `end` if unset."
+    )
+    end: date | None = Field(default=None, description="Last day; today if unset.")
+
+    @model_validator(mode="after")
+    def _bounded(self) -> Self:
+        start, end = self.period()
+        if start > end:
+            msg = "start must not be after end"
+            raise ValueError(msg)
+        if (end - start).days >= USAGE_MAX_DAYS:
+            msg = f"at most {USAGE_MAX_DAYS} days at once"
+            raise ValueError(msg)
+        return self
+
+    def period(self) -> tuple[date, date]:
+        """The first and the last day asked for."""
+        end = self.end or datetime.now(UTC).date()
+        return self.start or end - timedelta(days=USAGE_DEFAULT_DAYS - 1), end
+
+
+class UsageTotals(BaseModel):
+    requests: int = Field(description="Calls, whatever their outcome.")
+    errors: int = Field(description="Calls that failed with an error.")
+    cache_hits: int = Field(description="Calls answered from the response cache.")
+    usage: TokenUsage
+    cost: float = Field(description="US dollars.")
+
+
+class DailyUsage(UsageTotals):
+    day: date = Field(description="UTC.")
+    model: str | None = Field(description="Null for calls refused before a model was chosen.")
+
+
+class UsageReport(BaseModel):
+    caller: str | None = Field(description="Whose calls these are; null for every caller's.")
+    start: date
+    end: date
+    items: list[DailyUsage] = Field(description="One per day and model with calls, oldest first.")
+    total: UsageTotals = Field(description="All the items added up.")
+{% endif %}

@@ -510,8 +510,13 @@ def _quiet_sdk_loggers() -> None:
 
 
 @asynccontextmanager
-async def open_llm_service(settings: Settings, limiter: RateLimiter) -> AsyncIterator[LLMService]:
-    """The service with its SDK clients and cache, closed again on exit."""
+async def open_llm_service(
+    settings: Settings, limiter: RateLimiter, recorders: Sequence[UsageRecorder] = ()
+) -> AsyncIterator[LLMService]:
+    """The service with its SDK clients and cache, closed again on exit.
+
+    Each call is logged and charged to the budgets, then handed to ``recorders``.
+    """
     _quiet_sdk_loggers()
     async with AsyncExitStack() as resources:
         providers = [_provider(name, settings) for name in settings.llm_providers]
@@ -533,5 +538,5 @@ async def open_llm_service(settings: Settings, limiter: RateLimiter) -> AsyncIte
             cache=cache,
             breakers=breakers,
             quota=quota,
-            recorders=[LogUsageRecorder(), quota],
+            recorders=[LogUsageRecorder(), quota, *recorders],
         )

@@ -1,18 +1,38 @@
-"""Completions from the configured LLM providers, as JSON or as Server-Sent Events."""
+"""Completions from the configured LLM providers, as JSON or as Server-Sent Events{{ "; their usage" if cookiecutter.database != "none" }}."""
 
 from collections.abc import AsyncGenerator
+{% if cookiecutter.database != "none" %}
+from typing import Annotated
+{% endif %}
 
+{% if cookiecutter.database != "none" %}
+from fastapi import APIRouter, Query
+{% else %}
 from fastapi import APIRouter
+{% endif %}
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
+{% if cookiecutter.database != "none" %}
+from {{ cookiecutter.package_name }}.core.dependencies import (
+    CallerIdDep,
+    LLMServiceDep,
+    LLMUsageServiceDep,
+    UsageScopeDep,
+)
+{% else %}
 from {{ cookiecutter.package_name }}.core.dependencies import CallerIdDep, LLMServiceDep
+{% endif %}
 from {{ cookiecutter.package_name }}.core.errors import problem_responses
 from {{ cookiecutter.package_name }}.models.llm import (
     LLMRequest,
     LLMResponse,
     StreamDelta,
     StreamUsage,
+{% if cookiecutter.database != "none" %}
+    UsageQuery,
+    UsageReport,
+{% endif %}
 )
 from {{ cookiecutter.package_name }}.services.llm_providers.base import cleanup_scope
 from {{ cookiecutter.package_name }}.services.llm_service import StreamEvent
@@ -85,3 +105,17 @@ async def complete(
     # Failures before the first event still get a proper status code and problem.
     first = await anext(events)
     return EventStreamResponse(first, events)
+{% if cookiecutter.database != "none" %}
+
+
+@router.get(
+    "/usage",
+    summary="Requests, tokens, cost, errors and cache hits per day and model",
+    responses=problem_responses(503),
+)
+async def get_usage(
+    query: Annotated[UsageQuery, Query()], usage: LLMUsageServiceDep, scope: UsageScopeDep
+) -> UsageReport:
+    """The caller's calls of the LLM endpoints, added up per UTC day and model."""
+    return await usage.report(query, scope)
+{% endif %}

@@ -1,0 +1,194 @@
+"""Every call is stored, and ``GET /api/v1/llm/usage`` adds them up per day and model."""
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+from asgi_lifespan import LifespanManager
+from httpx import ASGITransport, AsyncClient
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from {{ cookiecutter.package_name }}.core.config import Settings
+from {{ cookiecutter.package_name }}.database.models import Base, LLMCall
+from {{ cookiecutter.package_name }}.main import create_app
+from {{ cookiecutter.package_name }}.models.llm import ProviderName
+from tests.conftest import Serve
+from tests.llm.conftest import COMPLETE, SECOND_MODEL, log_lines
+from tests.llm.stub import Reply, StubProvider
+
+USAGE = "/api/v1/llm/usage"
+CALLER = "ip:127.0.0.1"  # the address of the test client
+
+
+def by_model(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {item["model"]: item for item in report["items"]}
+
+
+def stored_call(day: date, caller: str = CALLER, **values: Any) -> LLMCall:
+    defaults: dict[str, Any] = {
+        "provider": "fake",
+        "model": "fake",
+        "input_tokens": 10,
+        "output_tokens": 5,
+        "cost": 0.5,
+        "duration_ms": 12.5,
+        "status": "ok",
+        "created_at": datetime(day.year, day.month, day.day, 12, tzinfo=UTC),
+    }
+    return LLMCall(caller=caller, day=day, **(defaults | values))
+
+
+async def test_each_call_is_stored_once_with_its_outcome(
+    client: AsyncClient, primary: StubProvider, session: AsyncSession
+) -> None:
+    primary.will(Reply(input_tokens=100, cache_read_tokens=40, output_tokens=20))
+
+    response = await client.post(COMPLETE, json={"prompt": "Hello?"})
+
+    body = response.json()
+    [row] = await session.scalars(select(LLMCall))
+    assert row.request_id == response.headers["x-request-id"]
+    assert row.caller == CALLER
+    assert (row.provider, row.model) == (body["provider"], body["model"])
+    assert (row.input_tokens, row.cache_read_tokens, row.output_tokens) == (100, 40, 20)
+    assert row.cost == pytest.approx(body["cost"])
+    assert row.status == "ok"
+    assert row.error_code is None
+    assert (row.cached, row.streamed, row.fallback_from) == (False, False, [])
+    assert row.day == row.created_at.date()
+
+
+async def test_usage_adds_up_calls_per_day_and_model(
+    client: AsyncClient, primary: StubProvider, settings: Settings, providers: list[ProviderName]
+) -> None:
+    primary.will(
+        Reply(input_tokens=1000, output_tokens=200),
+        Reply(status=400),
+        Reply(input_tokens=30, output_tokens=4),
+    )
+    second_model = SECOND_MODEL[providers[0]]
+    deterministic = {"prompt": "What is 2 + 2?", "temperature": 0}
+
+    answered = (await client.post(COMPLETE, json=deterministic)).json()
+    cached = (await client.post(COMPLETE, json=deterministic)).json()
+    refused = await client.post(COMPLETE, json={"prompt": "Something the provider refuses"})
+    streamed = await client.post(
+        COMPLETE, json={"prompt": "Stream it", "model": second_model, "stream": True}
+    )
+    response = await client.get(USAGE)
+
+    assert cached["cached"] is True
+    assert refused.status_code == 400
+    assert streamed.status_code == 200
+    assert response.status_code == 200
+    report = response.json()
+    assert report["caller"] == CALLER
+    items = by_model(report)
+    assert items.keys() == {answered["model"], second_model}
+    default = items[answered["model"]]
+    assert default["day"] == report["end"]
+    assert (default["requests"], default["errors"], default["cache_hits"]) == (3, 1, 1)
+    assert default["usage"]["input_tokens"] == 1000
+    assert default["usage"]["output_tokens"] == 200
+    assert default["cost"] == pytest.approx(answered["cost"])
+    price = settings.llm_prices[second_model]
+    second = items[second_model]
+    assert (second["requests"], second["errors"], second["cache_hits"]) == (1, 0, 0)
+    assert second["usage"]["total_tokens"] == 34
+    assert second["cost"] == pytest.approx((30 * price.input + 4 * price.output) / 1_000_000)
+    total = report["total"]
+    assert (total["requests"], total["errors"], total["cache_hits"]) == (4, 1, 1)
+    assert total["usage"]["total_tokens"] == 1234
+    assert total["cost"] == pytest.approx(default["cost"] + second["cost"])
+
+
+async def test_usage_covers_the_days_asked_for(client: AsyncClient, session: AsyncSession) -> None:
+    session.add_all(
+        [
+            stored_call(date(2020, 1, 10)),
+            stored_call(date(2020, 1, 20)),
+            stored_call(date(2020, 1, 20), model="other", status="error", cost=0.25),
+            stored_call(date(2020, 2, 1), cached=True, cost=0.0),
+        ]
+    )
+    await session.commit()
+
+    january = (await client.get(USAGE, params={"start": "2020-01-15", "end": "2020-01-31"})).json()
+    one_day = (await client.get(USAGE, params={"start": "2020-01-10", "end": "2020-01-10"})).json()
+    recent = (await client.get(USAGE)).json()
+
+    assert (january["start"], january["end"]) == ("2020-01-15", "2020-01-31")
+    assert [(item["day"], item["model"]) for item in january["items"]] == [
+        ("2020-01-20", "fake"),
+        ("2020-01-20", "other"),
+    ]
+    assert january["total"]["requests"] == 2
+    assert january["total"]["errors"] == 1
+    assert january["total"]["cost"] == pytest.approx(0.75)
+    assert [item["day"] for item in one_day["items"]] == ["2020-01-10"]
+    assert one_day["total"]["usage"]["total_tokens"] == 15
+    assert recent["items"] == []
+    assert recent["total"]["requests"] == 0
+    assert date.fromisoformat(recent["end"]) == datetime.now(UTC).date()
+    assert (date.fromisoformat(recent["end"]) - date.fromisoformat(recent["start"])).days == 29
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"start": "2020-02-01", "end": "2020-01-31"},
+        {"start": "2019-01-01", "end": "2020-01-31"},
+        {"start": "2020-02-30"},
+        {"end": "yesterday"},
+    ],
+)
+async def test_a_bad_date_range_is_a_422_problem(
+    client: AsyncClient, params: dict[str, str]
+) -> None:
+    response = await client.get(USAGE, params=params)
+
+    assert response.status_code == 422
+    assert response.json()["code"] == "validation_error"
+
+
+async def test_callers_see_only_their_own_usage(settings: Settings, session: AsyncSession) -> None:
+    session.add(stored_call(datetime.now(UTC).date(), caller="ip:192.0.2.1"))
+    await session.commit()
+    app = create_app(settings)
+
+    async with LifespanManager(app) as manager:
+
+        def client_at(address: str) -> AsyncClient:
+            transport = ASGITransport(app=manager.app, client=(address, 40000))
+            return AsyncClient(transport=transport, base_url="http://testserver")
+
+        async with client_at("198.51.100.7") as client, client_at("203.0.113.9") as other:
+            for _ in range(2):
+                await client.post(COMPLETE, json={"prompt": "Hello?"})
+            await other.post(COMPLETE, json={"prompt": "Hello?"})
+            mine = (await client.get(USAGE)).json()
+            theirs = (await other.get(USAGE)).json()
+
+    assert mine["caller"] == "ip:198.51.100.7"
+    assert mine["total"]["requests"] == 2
+    assert theirs["caller"] == "ip:203.0.113.9"
+    assert theirs["total"]["requests"] == 1
+
+
+async def test_a_call_succeeds_even_when_it_cannot_be_stored(
+    settings: Settings, serve: Serve, database: AsyncEngine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async with database.begin() as connection:
+        await connection.run_sync(Base.metadata.tables[LLMCall.__tablename__].drop)
+
+    async with serve(create_app(settings)) as client:
+        response = await client.post(COMPLETE, json={"prompt": "Hello?"})
+
+    assert response.status_code == 200
+    failures = [
+        line
+        for line in log_lines(capsys.readouterr().out)
+        if line["event"] == "llm_usage_recorder_failed"
+    ]
+    assert [failure["recorder"] for failure in failures] == ["DatabaseUsageRecorder"]
