@@ -84,13 +84,13 @@ async def test_other_parts_of_the_service_register_their_own_metrics(
 ) -> None:
     app = create_app(settings)
     metrics: Metrics = app.state.metrics
-    tokens = metrics.counter("llm_tokens", "Tokens sent to and received from models.", ["kind"])
-    tokens.labels("input").inc(42)
+    lookups = metrics.counter("cache_lookups", "Lookups in a cache, by result.", ["result"])
+    lookups.labels("hit").inc(42)
 
     async with serve(app) as client:
         text = (await client.get("/metrics")).text
 
-    assert sample(text, "llm_tokens_total", kind="input") == 42
+    assert sample(text, "cache_lookups_total", result="hit") == 42
 
 
 def test_worker_processes_are_added_up_in_one_scrape(tmp_path: Path) -> None:

@@ -1,10 +1,5 @@
 """Tracing: off without a collector; with one, a span per request and trace IDs in the logs."""
 
-{% if cookiecutter.llm != "none" %}
-import asyncio
-
-import httpx
-{% endif %}
 import pytest
 from fastapi import FastAPI
 from opentelemetry.sdk.trace import TracerProvider
@@ -104,26 +99,4 @@ async def test_sql_statements_are_spans_within_the_request(
         query.context is not None and query.context.trace_id == request.context.trace_id
         for query in queries
     )
-{% endif %}
-{% if cookiecutter.llm != "none" %}
-
-
-async def test_outgoing_http_calls_are_client_spans(
-    settings: Settings, serve: Serve, exporter: InMemorySpanExporter
-) -> None:
-    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await reader.readuntil(b"\r\n\r\n")
-        writer.write(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n")
-        await writer.drain()
-        writer.close()
-        await writer.wait_closed()
-
-    upstream = await asyncio.start_server(answer, "127.0.0.1", 0)
-    port = upstream.sockets[0].getsockname()[1]
-    async with upstream, serve(traced_app(settings, exporter)), httpx.AsyncClient() as http:
-        response = await http.get(f"http://127.0.0.1:{port}/v1/models")
-
-    assert response.status_code == 204
-    calls = [span for span in exporter.get_finished_spans() if span.kind is SpanKind.CLIENT]
-    assert [span.name for span in calls] == ["GET"]
 {% endif %}

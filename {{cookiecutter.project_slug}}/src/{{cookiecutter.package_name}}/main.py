@@ -62,6 +62,9 @@ from {{ cookiecutter.package_name }}.services.health_service import HealthCheck,
 {% if cookiecutter.llm != "none" %}
 from {{ cookiecutter.package_name }}.services.llm_service import LLMService, open_llm_service
 {% endif %}
+{% if cookiecutter.llm != "none" and cookiecutter.observability == "yes" %}
+from {{ cookiecutter.package_name }}.services.llm_telemetry import MetricsUsageRecorder
+{% endif %}
 {% if cookiecutter.llm != "none" and cookiecutter.database != "none" %}
 from {{ cookiecutter.package_name }}.services.llm_usage_store import DatabaseUsageRecorder
 {% endif %}
@@ -136,14 +139,22 @@ async def lifespan(app: FastAPI) -> AsyncIterator[LifespanState]:
             await resources.enter_async_context(tracing(app.state.tracer_provider{{ ", db_engine" if cookiecutter.database != "none" }}))
 {% endif %}
 {% if cookiecutter.llm != "none" %}
-{% if cookiecutter.database != "none" %}
+{% if cookiecutter.database != "none" or cookiecutter.observability == "yes" %}
         llm_service = await resources.enter_async_context(
             open_llm_service(
                 settings,
                 rate_limiter,
                 recorders=[
+{% if cookiecutter.database != "none" %}
                     DatabaseUsageRecorder(db_sessions),
+{% endif %}
+{% if cookiecutter.observability == "yes" %}
+                    MetricsUsageRecorder(app.state.metrics),
+{% endif %}
                 ],
+{% if cookiecutter.observability == "yes" %}
+                tracer_provider=app.state.tracer_provider,
+{% endif %}
             )
         )
 {% else %}

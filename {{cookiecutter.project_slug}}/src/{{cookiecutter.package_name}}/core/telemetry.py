@@ -1,4 +1,3 @@
-{% set traced = ("SQL and outgoing HTTP calls" if cookiecutter.llm != "none" else "SQL") if cookiecutter.database != "none" else ("outgoing HTTP calls" if cookiecutter.llm != "none" else "") %}
 """OpenTelemetry tracing, exported over OTLP/HTTP.
 
 Off unless ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set. Then the service records:
@@ -8,7 +7,8 @@ Off unless ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set. Then the service records:
 - a child span per SQL statement;
 {% endif %}
 {% if cookiecutter.llm != "none" %}
-- a client span per outgoing HTTP call, the LLM providers' included;
+- a client span per request to an LLM provider, with its model and tokens
+  (``services/llm_telemetry.py``);
 {% endif %}
 
 and every log line written during a span carries its trace and span IDs. The
@@ -23,9 +23,6 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
-{% if cookiecutter.llm != "none" %}
-from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
-{% endif %}
 {% if cookiecutter.database != "none" %}
 from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 {% endif %}
@@ -74,14 +71,10 @@ async def tracing(tracer_provider: TracerProvider, engine: AsyncEngine) -> Async
 {% else %}
 async def tracing(tracer_provider: TracerProvider) -> AsyncIterator[None]:
 {% endif %}
-{% if traced %}
-    """Trace {{ traced }} while the app runs; send the last spans as it stops."""
+{% if cookiecutter.database != "none" %}
+    """Trace SQL while the app runs; send the last spans as it stops."""
 {% else %}
     """Send the last spans as the app stops."""
-{% endif %}
-{% if cookiecutter.llm != "none" %}
-    httpx_instrumentor = HTTPXClientInstrumentor()
-    httpx_instrumentor.instrument(tracer_provider=tracer_provider)
 {% endif %}
 {% if cookiecutter.database != "none" %}
     sqlalchemy_instrumentor = SQLAlchemyInstrumentor()
@@ -95,9 +88,6 @@ async def tracing(tracer_provider: TracerProvider) -> AsyncIterator[None]:
     try:
         yield
     finally:
-{% if cookiecutter.llm != "none" %}
-        httpx_instrumentor.uninstrument()
-{% endif %}
 {% if cookiecutter.database != "none" %}
         sqlalchemy_instrumentor.uninstrument()
 {% endif %}

@@ -26,6 +26,9 @@ from typing import TypeVar
 import structlog
 from asgi_correlation_id import correlation_id
 from cashews import Cache
+{% if cookiecutter.observability == "yes" %}
+from opentelemetry.trace import TracerProvider
+{% endif %}
 from purgatory import AsyncCircuitBreakerFactory, ContextChanged, Event
 from purgatory.domain.model import OpenedState
 from pydantic import ValidationError
@@ -66,6 +69,9 @@ from {{ cookiecutter.package_name }}.services.llm_providers.fake import FakeProv
 from {{ cookiecutter.package_name }}.services.llm_providers.openai import OpenAIProvider
 {% endif %}
 from {{ cookiecutter.package_name }}.services.llm_quota import LLMQuota, estimate_tokens
+{% if cookiecutter.observability == "yes" %}
+from {{ cookiecutter.package_name }}.services.llm_telemetry import TracedProvider
+{% endif %}
 from {{ cookiecutter.package_name }}.services.llm_usage import (
     CallStatus,
     LLMCallRecord,
@@ -510,6 +516,19 @@ def _quiet_sdk_loggers() -> None:
 
 
 @asynccontextmanager
+{% if cookiecutter.observability == "yes" %}
+async def open_llm_service(
+    settings: Settings,
+    limiter: RateLimiter,
+    recorders: Sequence[UsageRecorder] = (),
+    tracer_provider: TracerProvider | None = None,
+) -> AsyncIterator[LLMService]:
+    """The service with its SDK clients and cache, closed again on exit.
+
+    Each call is logged and charged to the budgets, then handed to ``recorders``.
+    With a ``tracer_provider``, each request to a provider is a span.
+    """
+{% else %}
 async def open_llm_service(
     settings: Settings, limiter: RateLimiter, recorders: Sequence[UsageRecorder] = ()
 ) -> AsyncIterator[LLMService]:
@@ -517,11 +536,17 @@ async def open_llm_service(
 
     Each call is logged and charged to the budgets, then handed to ``recorders``.
     """
+{% endif %}
     _quiet_sdk_loggers()
     async with AsyncExitStack() as resources:
         providers = [_provider(name, settings) for name in settings.llm_providers]
         for provider in providers:
             resources.push_async_callback(provider.aclose)
+{% if cookiecutter.observability == "yes" %}
+        if tracer_provider is not None:
+            tracer = tracer_provider.get_tracer(__name__)
+            providers = [TracedProvider(provider, tracer) for provider in providers]
+{% endif %}
         cache = Cache()
         cache.setup(settings.llm_cache_url)
         resources.push_async_callback(cache.close)
