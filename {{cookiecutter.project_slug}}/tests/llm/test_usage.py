@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.database.models import Base, LLMCall
 from {{ cookiecutter.package_name }}.main import create_app
-from {{ cookiecutter.package_name }}.models.llm import ProviderName
+from {{ cookiecutter.package_name }}.models.llm import ProviderName, UsageQuery
+from {{ cookiecutter.package_name }}.services.llm_usage_store import LLMUsageService
 from tests.conftest import Serve
 from tests.llm.conftest import COMPLETE, SECOND_MODEL, log_lines
 from tests.llm.stub import Reply, StubProvider
@@ -174,6 +175,21 @@ async def test_callers_see_only_their_own_usage(settings: Settings, session: Asy
     assert mine["total"]["requests"] == 2
     assert theirs["caller"] == "ip:203.0.113.9"
     assert theirs["total"]["requests"] == 1
+
+
+async def test_a_report_of_every_caller_adds_them_all_up(session: AsyncSession) -> None:
+    """What administrators will see, once authentication tells them apart."""
+    day = date(2020, 1, 10)
+    session.add_all([stored_call(day, caller=f"ip:192.0.2.{host}") for host in (1, 2)])
+    await session.commit()
+    query = UsageQuery(start=day, end=day)
+
+    everyone = await LLMUsageService(session).report(query, caller=None)
+    one = await LLMUsageService(session).report(query, caller="ip:192.0.2.2")
+
+    assert everyone.caller is None
+    assert everyone.total.requests == 2
+    assert one.total.requests == 1
 
 
 async def test_a_call_succeeds_even_when_it_cannot_be_stored(
