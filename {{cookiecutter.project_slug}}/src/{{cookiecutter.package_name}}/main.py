@@ -7,6 +7,9 @@ the enabled modules, hands them to requests through the lifespan state, and
 closes them on shutdown. Serve it with ``uv run {{ cookiecutter.project_slug }}``.
 """
 
+{% if cookiecutter.auth in ["jwt", "jwt_and_api_key"] %}
+import asyncio
+{% endif %}
 from collections.abc import AsyncIterator
 {% if has_resources %}
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -29,8 +32,14 @@ from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.core.errors import problem_responses, register_error_handlers
 from {{ cookiecutter.package_name }}.core.logging import configure_logging
 from {{ cookiecutter.package_name }}.core.middleware import EdgeMiddleware
+{% if cookiecutter.auth in ["jwt", "jwt_and_api_key"] %}
+from {{ cookiecutter.package_name }}.core.passwords import PasswordHasher
+{% endif %}
 {% if rate_limited %}
 from {{ cookiecutter.package_name }}.core.rate_limit import RateLimiter
+{% endif %}
+{% if cookiecutter.auth in ["jwt", "jwt_and_api_key"] %}
+from {{ cookiecutter.package_name }}.core.tokens import TokenCodec
 {% endif %}
 {% if cookiecutter.database != "none" %}
 from {{ cookiecutter.package_name }}.database.engine import (
@@ -49,6 +58,14 @@ OPENAPI_TAGS = [
     {"name": "notes", "description": "Notes owned by users, deleted with them."},
     {"name": "audit", "description": "Every change to an entity, with its request ID."},
 {% endif %}
+{% if cookiecutter.auth != "none" %}
+{% if cookiecutter.auth != "api_key" %}
+    {"name": "auth", "description": "Log in and out: OAuth2 password flow, rotating tokens."},
+{% endif %}
+{% if cookiecutter.auth != "jwt" %}
+    {"name": "api-keys", "description": "Keys for other systems: shown once, stored hashed."},
+{% endif %}
+{% endif %}
 ]
 
 
@@ -62,6 +79,10 @@ class LifespanState(TypedDict):
 {% endif %}
 {% if rate_limited %}
     rate_limiter: RateLimiter
+{% endif %}
+{% if cookiecutter.auth in ["jwt", "jwt_and_api_key"] %}
+    token_codec: TokenCodec
+    password_hasher: PasswordHasher
 {% endif %}
 
 
@@ -78,6 +99,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[LifespanState]:
         resources.push_async_callback(db_engine.dispose)
         health_checks["database"] = database_check(db_engine)
 {% endif %}
+{% if cookiecutter.auth in ["jwt", "jwt_and_api_key"] %}
+        # Both block (key files, one hash): off the event loop.
+        token_codec = await asyncio.to_thread(TokenCodec, settings)
+        password_hasher = await asyncio.to_thread(PasswordHasher.from_settings, settings)
+{% endif %}
 
         yield LifespanState(
             health_checks=health_checks,
@@ -87,6 +113,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[LifespanState]:
 {% endif %}
 {% if rate_limited %}
             rate_limiter=RateLimiter(settings.rate_limit_storage_uri),
+{% endif %}
+{% if cookiecutter.auth in ["jwt", "jwt_and_api_key"] %}
+            token_codec=token_codec,
+            password_hasher=password_hasher,
 {% endif %}
         )
 {% else %}

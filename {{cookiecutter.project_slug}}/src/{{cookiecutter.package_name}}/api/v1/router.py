@@ -2,7 +2,20 @@
 
 from fastapi import APIRouter
 
-{% if cookiecutter.database != "none" %}
+{% if cookiecutter.auth != "none" %}
+from {{ cookiecutter.package_name }}.api.v1.endpoints import (
+{% if cookiecutter.auth != "jwt" %}
+    api_keys,
+{% endif %}
+    audit_log,
+{% if cookiecutter.auth != "api_key" %}
+    auth,
+{% endif %}
+    meta,
+    notes,
+    users,
+)
+{% elif cookiecutter.database != "none" %}
 from {{ cookiecutter.package_name }}.api.v1.endpoints import audit_log, meta, notes, users
 {% else %}
 from {{ cookiecutter.package_name }}.api.v1.endpoints import meta
@@ -14,4 +27,12 @@ api_router.include_router(meta.router)
 api_router.include_router(users.router)
 api_router.include_router(notes.router)
 api_router.include_router(audit_log.router)
+{% endif %}
+{% if cookiecutter.auth != "none" %}
+{% if cookiecutter.auth != "api_key" %}
+api_router.include_router(auth.router)
+{% endif %}
+{% if cookiecutter.auth != "jwt" %}
+api_router.include_router(api_keys.router)
+{% endif %}
 {% endif %}
