@@ -198,7 +198,7 @@ async def test_changing_the_password_ends_every_login(
         headers=member.headers,
     )
 
-    assert wrong.status_code == 401
+    assert wrong.status_code == 403
     assert changed.status_code == 204
     assert (await anonymous.get(ME, headers=member.headers)).status_code == 401
     assert (await attempt(anonymous, member.email, PASSWORD)).status_code == 401

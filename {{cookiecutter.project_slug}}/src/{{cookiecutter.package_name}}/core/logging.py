@@ -116,5 +116,7 @@ def configure_logging(settings: Settings) -> None:
         uvicorn_logger.propagate = True
     # The request logging middleware writes the access log, with the request ID.
     logging.getLogger("uvicorn.access").disabled = True
+{% if cookiecutter.database != "none" %}
     # At DEBUG, aiosqlite logs every call with its parameters (hashes, emails): never that.
     logging.getLogger("aiosqlite").setLevel(logging.INFO)
+{% endif %}

@@ -28,7 +28,11 @@ from {{ cookiecutter.package_name }}.core.authorization import (
     unauthorized,
 )
 from {{ cookiecutter.package_name }}.core.config import Settings
-from {{ cookiecutter.package_name }}.core.errors import BadRequestError, RateLimitedError
+from {{ cookiecutter.package_name }}.core.errors import (
+    BadRequestError,
+    ForbiddenError,
+    RateLimitedError,
+)
 from {{ cookiecutter.package_name }}.core.passwords import PasswordHasher
 from {{ cookiecutter.package_name }}.core.rate_limit import RateLimiter
 from {{ cookiecutter.package_name }}.core.tokens import (
@@ -165,13 +169,20 @@ class AuthService:
         return user
 
     async def change_password(self, principal: Principal, current: str, new: str) -> None:
-        """Set a new password and end every login of the user: they log in again."""
+        """Set a new password and end every login of the user: they log in again.
+
+        The current password is checked like a login, with the account's rate limit: a
+        stolen access token must not become a way to guess the password.
+        """
         async with unit_of_work(self.sessions) as session:
             user = await UserRepository(session).get(principal.user_id)
-            valid, _ = await self.passwords.verify(current, user.password_hash if user else None)
-            if user is None or not valid:
-                security_log.warning("password_change_failed", user_id=str(principal.user_id))
-                raise unauthorized(INVALID_CREDENTIALS)
+            if user is None:
+                raise unauthorized(INVALID_TOKEN)
+            await self._limit("login_account", self.account_limit, _account_key(user.email))
+            valid, _ = await self.passwords.verify(current, user.password_hash)
+            if not valid:
+                security_log.warning("password_change_failed", user_id=str(user.id))
+                raise ForbiddenError("The current password is incorrect.")
             user.password_hash = await self.passwords.hash(new)
             await LoginSessionRepository(session).revoke(
                 LoginSession.user_id == user.id, at=utc_now()

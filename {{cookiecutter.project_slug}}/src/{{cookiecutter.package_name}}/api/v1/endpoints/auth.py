@@ -79,7 +79,7 @@ async def register(body: Registration, auth: AuthServiceDep, ip: ClientIpDep) ->
     "/password",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Change your password; every login of yours ends",
-    responses=problem_responses(403),
+    responses=problem_responses(403, 429),
 )
 async def change_password(
     body: PasswordChange,
