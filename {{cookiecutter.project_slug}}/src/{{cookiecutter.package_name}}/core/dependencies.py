@@ -204,7 +204,7 @@ def require_scopes(*scopes: Scope) -> Callable[[Principal], Awaitable[Principal]
     required = frozenset(scopes)
 
     async def check(principal: PrincipalDep) -> Principal:
-        if missing := sorted(required - principal.scopes):
+        if missing := sorted(scope.value for scope in required - principal.scopes):
             security_log.warning(
                 "permission_denied", user_id=str(principal.user_id), missing=missing
             )
