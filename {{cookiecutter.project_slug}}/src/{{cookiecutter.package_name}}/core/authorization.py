@@ -42,6 +42,7 @@ class Scope(enum.StrEnum):
     ADMIN = "admin"
 
 
+{% if jwt %}
 SCOPE_DESCRIPTIONS: Mapping[str, str] = {
     Scope.PROFILE: "Read and change your own user.",
     Scope.NOTES_READ: "Read your notes.",
@@ -53,6 +54,7 @@ SCOPE_DESCRIPTIONS: Mapping[str, str] = {
     Scope.ADMIN: "Manage every user, and act on everyone's resources.",
 }
 
+{% endif %}
 ROLE_SCOPES: Mapping[UserRole, frozenset[Scope]] = {
     UserRole.ADMIN: frozenset(Scope),
 {% if api_keys %}
