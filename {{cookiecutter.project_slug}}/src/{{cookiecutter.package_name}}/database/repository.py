@@ -1,3 +1,5 @@
+{% set jwt = cookiecutter.auth in ["jwt", "jwt_and_api_key"] %}
+{% set api_keys = cookiecutter.auth in ["api_key", "jwt_and_api_key"] %}
 """Data access: a generic typed repository, and one subclass per table.
 
 Repositories flush (so constraint violations surface where they happen) but
@@ -6,6 +8,9 @@ end, or rolls everything back.
 """
 
 from collections.abc import Mapping, Sequence
+{% if jwt %}
+from datetime import datetime
+{% endif %}
 {% if cookiecutter.python_version == "3.11" %}
 from typing import Any, Generic, TypeVar
 {% else %}
@@ -13,13 +18,23 @@ from typing import Any
 {% endif %}
 from uuid import UUID
 
+{% if jwt %}
+from sqlalchemy import ColumnElement, ColumnExpressionArgument, func, inspect, select, update
+{% else %}
 from sqlalchemy import ColumnElement, ColumnExpressionArgument, func, inspect, select
+{% endif %}
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.interfaces import ORMOption
 
 from {{ cookiecutter.package_name }}.database.models import (
+{% if api_keys %}
+    ApiKey,
+{% endif %}
     AuditLogEntry,
+{% if jwt %}
+    LoginSession,
+{% endif %}
     Note,
     Record,
     User,
@@ -145,3 +160,52 @@ class AuditLogRepository(Repository[AuditLogEntry]):
 
     def _ordering(self) -> tuple[ColumnExpressionArgument[Any], ...]:
         return (AuditLogEntry.created_at.desc(), AuditLogEntry.id.desc())
+{% if jwt %}
+
+
+class LoginSessionRepository(Repository[LoginSession]):
+    model = LoginSession
+    load_options = (joinedload(LoginSession.user),)
+
+    async def rotate(self, login_id: UUID, *, current: UUID, replacement: UUID) -> bool:
+        """Replace the login's refresh token ID if ``current`` is still it; False otherwise.
+
+        One conditional UPDATE: of two requests presenting the same token, only one wins.
+        """
+        statement = (
+            update(LoginSession)
+            .where(
+                LoginSession.id == login_id,
+                LoginSession.refresh_jti == current,
+                LoginSession.revoked_at.is_(None),
+            )
+            .values(refresh_jti=replacement)
+            .returning(LoginSession.id)
+        )
+        return await self.session.scalar(statement) is not None
+
+    async def revoke(self, *filters: ColumnElement[bool], at: datetime) -> int:
+        """Revoke the live logins matching ``filters``; how many there were."""
+        statement = (
+            update(LoginSession)
+            .where(LoginSession.revoked_at.is_(None), *filters)
+            .values(revoked_at=at)
+            .returning(LoginSession.id)
+        )
+        return len((await self.session.scalars(statement)).all())
+{% endif %}
+{% if api_keys %}
+
+
+class ApiKeyRepository(Repository[ApiKey]):
+    model = ApiKey
+    load_options = (joinedload(ApiKey.owner),)
+
+    async def get_by_prefix(self, prefix: str) -> ApiKey | None:
+        statement = select(ApiKey).options(*self.load_options).where(ApiKey.prefix == prefix)
+        return await self.session.scalar(statement)
+
+    @staticmethod
+    def filters(*, owner_id: UUID | None = None) -> list[ColumnElement[bool]]:
+        return [ApiKey.owner_id == owner_id] if owner_id is not None else []
+{% endif %}
