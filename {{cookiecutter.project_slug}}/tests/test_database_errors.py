@@ -5,7 +5,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+{% if cookiecutter.auth != "none" %}
+from httpx import AsyncClient, Response
+{% else %}
 from httpx import Response
+{% endif %}
 from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -77,18 +81,36 @@ async def test_a_connection_lost_mid_request_is_a_503(
     assert ready.status_code == 200
 
 
+{% if cookiecutter.auth != "none" %}
+async def test_a_database_locked_by_another_writer_is_a_503(
+    settings: Settings, serve: Serve, database: AsyncEngine, client: AsyncClient
+) -> None:
+{% else %}
 async def test_a_database_locked_by_another_writer_is_a_503(
     settings: Settings, serve: Serve, database: AsyncEngine
 ) -> None:
+{% endif %}
     if database.dialect.name != "sqlite":
         pytest.skip("SQLite has one writer at a time; servers lock rows, not databases")
     impatient = settings.model_copy(update={"database_connect_timeout": 0.01})
 
+{% if cookiecutter.auth != "none" %}
+    async with serve(create_app(impatient)) as impatient_client, database.connect() as writer:
+{% else %}
     async with serve(create_app(impatient)) as client, database.connect() as writer:
+{% endif %}
         await writer.execute(insert(User).values(email="grace@example.com", name="Grace"))
+{% if cookiecutter.auth != "none" %}
+        response = await impatient_client.post(
+            "/api/v1/users",
+            json={"email": "ada@example.com", "name": "Ada"},
+            headers=client.headers,
+        )
+{% else %}
         response = await client.post(
             "/api/v1/users", json={"email": "ada@example.com", "name": "Ada"}
         )
+{% endif %}
         await writer.rollback()
 
     assert_unavailable(response)

@@ -7,6 +7,9 @@ the enabled modules, hands them to requests through the lifespan state, and
 closes them on shutdown. Serve it with ``uv run {{ cookiecutter.project_slug }}``.
 """
 
+{% if cookiecutter.auth in ["jwt", "jwt_and_api_key"] %}
+import asyncio
+{% endif %}
 from collections.abc import AsyncIterator
 {% if has_resources %}
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -35,6 +38,9 @@ from {{ cookiecutter.package_name }}.core.logging import configure_logging
 from {{ cookiecutter.package_name }}.core.metrics import Metrics, MetricsMiddleware
 {% endif %}
 from {{ cookiecutter.package_name }}.core.middleware import EdgeMiddleware
+{% if cookiecutter.auth in ["jwt", "jwt_and_api_key"] %}
+from {{ cookiecutter.package_name }}.core.passwords import PasswordHasher
+{% endif %}
 {% if rate_limited %}
 from {{ cookiecutter.package_name }}.core.rate_limit import RateLimiter
 {% endif %}
@@ -47,6 +53,9 @@ from {{ cookiecutter.package_name }}.core.telemetry import (
     instrument_app,
     tracing,
 )
+{% endif %}
+{% if cookiecutter.auth in ["jwt", "jwt_and_api_key"] %}
+from {{ cookiecutter.package_name }}.core.tokens import TokenCodec
 {% endif %}
 {% if cookiecutter.database != "none" %}
 from {{ cookiecutter.package_name }}.database.engine import (
@@ -81,6 +90,14 @@ OPENAPI_TAGS = [
 {% if cookiecutter.llm != "none" %}
     {"name": "llm", "description": "Completions from the configured LLM providers."},
 {% endif %}
+{% if cookiecutter.auth != "none" %}
+{% if cookiecutter.auth != "api_key" %}
+    {"name": "auth", "description": "Log in and out: OAuth2 password flow, rotating tokens."},
+{% endif %}
+{% if cookiecutter.auth != "jwt" %}
+    {"name": "api-keys", "description": "Keys for other systems: shown once, stored hashed."},
+{% endif %}
+{% endif %}
 ]
 
 
@@ -101,6 +118,10 @@ class LifespanState(TypedDict):
 {% endif %}
 {% if cookiecutter.llm != "none" %}
     llm_service: LLMService
+{% endif %}
+{% if cookiecutter.auth in ["jwt", "jwt_and_api_key"] %}
+    token_codec: TokenCodec
+    password_hasher: PasswordHasher
 {% endif %}
 
 
@@ -162,6 +183,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[LifespanState]:
 {% endif %}
         health_checks["llm"] = llm_service.check_readiness
 {% endif %}
+{% if cookiecutter.auth in ["jwt", "jwt_and_api_key"] %}
+        # Both block (key files, one hash): off the event loop.
+        token_codec = await asyncio.to_thread(TokenCodec, settings)
+        password_hasher = await asyncio.to_thread(PasswordHasher.from_settings, settings)
+{% endif %}
 
         yield LifespanState(
             health_checks=health_checks,
@@ -178,6 +204,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[LifespanState]:
 {% endif %}
 {% if cookiecutter.llm != "none" %}
             llm_service=llm_service,
+{% endif %}
+{% if cookiecutter.auth in ["jwt", "jwt_and_api_key"] %}
+            token_codec=token_codec,
+            password_hasher=password_hasher,
 {% endif %}
         )
 {% else %}

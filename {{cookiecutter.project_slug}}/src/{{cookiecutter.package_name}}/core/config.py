@@ -2,9 +2,16 @@
 
 from enum import StrEnum
 from pathlib import Path
+{% if cookiecutter.auth != "none" %}
+from typing import Annotated, Literal, Self
+
+from limits import parse
+from pydantic import AfterValidator, Field, SecretStr, model_validator
+{% else %}
 from typing import Literal, Self
 
 from pydantic import Field, SecretStr, model_validator
+{% endif %}
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from {{ cookiecutter.package_name }}.core.security import (
@@ -17,6 +24,16 @@ from {{ cookiecutter.package_name }}.models.llm import ModelPrice, ProviderName
 {% endif %}
 
 
+{% if cookiecutter.auth != "none" %}
+def _rate_limit(value: str) -> str:
+    parse(value)  # raises ValueError for anything but "<count>/<period>", e.g. "5/minute"
+    return value
+
+
+RateLimit = Annotated[str, AfterValidator(_rate_limit)]
+
+
+{% endif %}
 class Environment(StrEnum):
     LOCAL = "local"
     TEST = "test"
@@ -249,6 +266,47 @@ class Settings(BaseSettings):
         """Answers are cached in the shared Redis, so every worker reuses them."""
         if "llm_cache_url" not in self.model_fields_set:
             self.llm_cache_url = self.redis_url
+        return self
+{% endif %}
+{% endif %}
+{% if cookiecutter.auth != "none" %}
+
+    auth_failure_rate_limit: RateLimit = Field(
+        default="30/minute",
+        description="Failed authentications per client IP before further attempts get 429.",
+    )
+{% if cookiecutter.auth != "api_key" %}
+    jwt_algorithm: Literal["HS256", "RS256", "ES256"] = Field(
+        default="HS256",
+        description="HS256 signs with a key derived from SECRET_KEY, RS256 and ES256 with a file.",
+    )
+    jwt_private_key_file: Path | None = Field(
+        default=None, description="PEM private key that signs tokens (RS256: RSA, ES256: P-256)."
+    )
+    jwt_public_key_file: Path | None = Field(
+        default=None, description="PEM public key that verifies tokens; default: the private key's."
+    )
+    jwt_issuer: str = "{{ cookiecutter.project_slug }}"
+    jwt_audience: str = "{{ cookiecutter.project_slug }}"
+    jwt_leeway_seconds: int = Field(default=10, ge=0, le=120, description="Clock skew tolerated.")
+    access_token_ttl_seconds: int = Field(default=900, ge=30)
+    refresh_token_ttl_seconds: int = Field(
+        default=1_209_600, ge=300, description="How long a login lasts, however often refreshed."
+    )
+    password_hash_time_cost: int = Field(default=3, ge=1, description="Argon2id iterations.")
+    password_hash_memory_kib: int = Field(default=65_536, ge=1024, description="Argon2id memory.")
+    login_rate_limit_per_ip: RateLimit = "20/minute"
+    login_rate_limit_per_account: RateLimit = "5/minute"
+
+    @model_validator(mode="after")
+    def _require_jwt_key_files(self) -> Self:
+        if self.jwt_algorithm != "HS256" and self.jwt_private_key_file is None:
+            msg = f"JWT_ALGORITHM={self.jwt_algorithm} needs JWT_PRIVATE_KEY_FILE"
+            raise ValueError(msg)
+        for path in (self.jwt_private_key_file, self.jwt_public_key_file):
+            if path is not None and not path.is_file():
+                msg = f"JWT key file {path} does not exist"
+                raise ValueError(msg)
         return self
 {% endif %}
 {% endif %}

@@ -5,31 +5,86 @@ the lifespan state (``request.state``); nothing is a module-level global.
 """
 
 {% set rate_limited = cookiecutter.auth != "none" or cookiecutter.llm != "none" %}
-{% if cookiecutter.database != "none" %}
+{% set jwt = cookiecutter.auth in ["jwt", "jwt_and_api_key"] %}
+{% set api_keys = cookiecutter.auth in ["api_key", "jwt_and_api_key"] %}
+{% if cookiecutter.auth != "none" %}
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+{% elif cookiecutter.database != "none" %}
 from collections.abc import AsyncIterator, Mapping
 {% else %}
 from collections.abc import Mapping
 {% endif %}
 from typing import Annotated
 
+{% if cookiecutter.auth != "none" %}
+import structlog
+{% endif %}
 {% if cookiecutter.redis == "yes" %}
 from arq.connections import ArqRedis
 {% endif %}
 from fastapi import {{ "" if cookiecutter.redis == "yes" else "BackgroundTasks, " }}Depends, Request
+{% if cookiecutter.auth != "none" %}
+{% if cookiecutter.auth == "jwt" %}
+from fastapi.security import OAuth2PasswordBearer
+{% elif cookiecutter.auth == "api_key" %}
+from fastapi.security import APIKeyHeader
+{% else %}
+from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
+{% endif %}
+from limits import parse
+{% endif %}
 {% if cookiecutter.database != "none" %}
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 {% endif %}
 
+{% if cookiecutter.auth != "none" %}
+from {{ cookiecutter.package_name }}.core.authorization import (
+{% if api_keys %}
+    API_KEY_HEADER,
+{% endif %}
+{% if jwt %}
+    SCOPE_DESCRIPTIONS,
+{% endif %}
+    Principal,
+    Scope,
+    unauthorized,
+)
+{% endif %}
 from {{ cookiecutter.package_name }}.core.config import Settings
+{% if cookiecutter.auth != "none" %}
+from {{ cookiecutter.package_name }}.core.errors import (
+    ForbiddenError,
+    RateLimitedError,
+    UnauthorizedError,
+)
+{% endif %}
+{% if jwt %}
+from {{ cookiecutter.package_name }}.core.passwords import PasswordHasher
+{% endif %}
 {% if rate_limited %}
 from {{ cookiecutter.package_name }}.core.rate_limit import RateLimiter
+{% endif %}
+{% if jwt %}
+from {{ cookiecutter.package_name }}.core.tokens import TokenCodec
 {% endif %}
 {% if cookiecutter.database != "none" %}
 from {{ cookiecutter.package_name }}.database.session import unit_of_work
 {% endif %}
 from {{ cookiecutter.package_name }}.jobs.queue import JobQueue
+{% if api_keys %}
+from {{ cookiecutter.package_name }}.services.api_key_service import (
+    ApiKeyService,
+    principal_from_api_key,
+)
+{% endif %}
 {% if cookiecutter.database != "none" %}
 from {{ cookiecutter.package_name }}.services.audit_service import AuditTrail
+{% endif %}
+{% if jwt %}
+from {{ cookiecutter.package_name }}.services.auth_service import (
+    AuthService,
+    principal_from_token,
+)
 {% endif %}
 from {{ cookiecutter.package_name }}.services.health_service import HealthCheck
 {% if cookiecutter.llm != "none" %}
@@ -90,21 +145,139 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 # scope="function" commits when the route returns, before the response is sent:
 # a failed commit reaches the client as a 409 or 503, never as a false success.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+{% if cookiecutter.auth != "none" %}
+
+security_log = structlog.get_logger("security")
+{% if jwt %}
 
 
+def get_token_codec(request: Request) -> TokenCodec:
+    codec: TokenCodec = request.state.token_codec
+    return codec
+
+
+def get_password_hasher(request: Request) -> PasswordHasher:
+    hasher: PasswordHasher = request.state.password_hasher
+    return hasher
+
+
+TokenCodecDep = Annotated[TokenCodec, Depends(get_token_codec)]
+PasswordHasherDep = Annotated[PasswordHasher, Depends(get_password_hasher)]
+
+# Swagger UI's "Authorize" logs in with this (the OAuth2 password flow).
+bearer_token = OAuth2PasswordBearer(
+    tokenUrl="api/v1/auth/token", scopes=dict(SCOPE_DESCRIPTIONS), auto_error=False
+)
+{% endif %}
+{% if api_keys %}
+api_key_header = APIKeyHeader(name=API_KEY_HEADER, auto_error=False)
+{% endif %}
+
+
+async def get_current_principal(
+    request: Request,
+    session: SessionDep,
+{% if jwt %}
+    tokens: TokenCodecDep,
+    token: Annotated[str | None, Depends(bearer_token)],
+{% endif %}
+{% if api_keys %}
+    api_key: Annotated[str | None, Depends(api_key_header)],
+{% endif %}
+) -> Principal:
+    """The authenticated caller: 401 unless a credential proves who it is.
+
+    Failures count against ``AUTH_FAILURE_RATE_LIMIT`` per client IP; past it, 429.
+    """
+    try:
+{% if cookiecutter.auth == "jwt" %}
+        if token is None:
+            raise unauthorized("Authentication required: log in for a bearer token.")
+        return await principal_from_token(session, tokens, token)
+{% elif cookiecutter.auth == "api_key" %}
+        if api_key is None:
+            raise unauthorized(f"Authentication required: send an API key in {API_KEY_HEADER}.")
+        return await principal_from_api_key(session, api_key)
+{% else %}
+        if token is not None and api_key is not None:
+            raise unauthorized("Send a bearer token or an API key, not both.")
+        if token is not None:
+            return await principal_from_token(session, tokens, token)
+        if api_key is not None:
+            return await principal_from_api_key(session, api_key)
+        raise unauthorized("Authentication required: a bearer token or an API key.")
+{% endif %}
+    except UnauthorizedError:
+        await _count_failure(request)
+        raise
+
+
+async def _count_failure(request: Request) -> None:
+    """Count a failed authentication against the client's IP; 429 once it failed too often."""
+    client_ip = request.client.host if request.client else "unknown"
+    limit = parse(get_settings(request).auth_failure_rate_limit)
+    try:
+        await get_rate_limiter(request).hit(limit, "auth_failure", client_ip)
+    except RateLimitedError:
+        security_log.warning("auth_rate_limited", limit="auth_failure", client_ip=client_ip)
+        raise
+
+
+PrincipalDep = Annotated[Principal, Depends(get_current_principal)]
+
+
+def require_scopes(*scopes: Scope) -> Callable[[Principal], Awaitable[Principal]]:
+    """A dependency that passes the caller on if they have every one of ``scopes``, else 403.
+
+    Use it as ``Annotated[Principal, Depends(require_scopes(Scope.NOTES_READ))]``, or in a
+    route's ``dependencies``.
+    """
+    required = frozenset(scopes)
+
+    async def check(principal: PrincipalDep) -> Principal:
+        if missing := sorted(scope.value for scope in required - principal.scopes):
+            security_log.warning(
+                "permission_denied", user_id=str(principal.user_id), missing=missing
+            )
+            raise ForbiddenError(f"Missing scope: {' '.join(missing)}.")
+        return principal
+
+    return check
+{% endif %}
+
+
+{% if cookiecutter.auth != "none" %}
+async def get_audit_trail(session: SessionDep, principal: PrincipalDep) -> AuditTrail:
+    return AuditTrail(session, actor=principal.actor)
+{% else %}
 async def get_audit_trail(session: SessionDep) -> AuditTrail:
     return AuditTrail(session)
+{% endif %}
 
 
 AuditTrailDep = Annotated[AuditTrail, Depends(get_audit_trail)]
 
 
+{% if jwt %}
+async def get_user_service(
+    session: SessionDep, audit: AuditTrailDep, passwords: PasswordHasherDep
+) -> UserService:
+    return UserService(session, audit, passwords)
+{% else %}
 async def get_user_service(session: SessionDep, audit: AuditTrailDep) -> UserService:
     return UserService(session, audit)
+{% endif %}
 
 
+{% if cookiecutter.auth != "none" %}
+async def get_note_service(
+    session: SessionDep, audit: AuditTrailDep, principal: PrincipalDep
+) -> NoteService:
+    return NoteService(session, audit, principal)
+{% else %}
 async def get_note_service(session: SessionDep, audit: AuditTrailDep) -> NoteService:
     return NoteService(session, audit)
+{% endif %}
 
 
 UserServiceDep = Annotated[UserService, Depends(get_user_service)]
@@ -156,5 +329,34 @@ async def get_llm_usage_service(session: SessionDep) -> LLMUsageService:
 
 UsageScopeDep = Annotated[str | None, Depends(get_usage_scope)]
 LLMUsageServiceDep = Annotated[LLMUsageService, Depends(get_llm_usage_service)]
+{% endif %}
+{% endif %}
+{% if cookiecutter.auth != "none" %}
+{% if jwt %}
+
+
+async def get_auth_service(
+    request: Request,
+    settings: SettingsDep,
+    tokens: TokenCodecDep,
+    passwords: PasswordHasherDep,
+    limiter: RateLimiterDep,
+) -> AuthService:
+    sessions: async_sessionmaker[AsyncSession] = request.state.db_sessions
+    return AuthService(sessions, tokens, passwords, limiter, settings)
+
+
+AuthServiceDep = Annotated[AuthService, Depends(get_auth_service)]
+{% endif %}
+{% if api_keys %}
+
+
+async def get_api_key_service(
+    session: SessionDep, audit: AuditTrailDep, principal: PrincipalDep
+) -> ApiKeyService:
+    return ApiKeyService(session, audit, principal)
+
+
+ApiKeyServiceDep = Annotated[ApiKeyService, Depends(get_api_key_service)]
 {% endif %}
 {% endif %}

@@ -4,11 +4,14 @@ The application's own events go through structlog's native pipeline, which is
 several times cheaper per line than the standard library's (it matters: the
 access log writes a line per request). Standard-library records (uvicorn,
 SQLAlchemy) are rendered by the same processors, so every line has one shape
-and carries the ID of the request it belongs to.
+and carries the ID of the request it belongs to. The last of those processors
+redacts what must never reach a log: credentials, passwords and email addresses.
 """
 
 import logging
+import re
 import sys
+from typing import Any
 
 import structlog
 from asgi_correlation_id import correlation_id
@@ -37,6 +40,57 @@ def add_trace_ids(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict
 {% endif %}
 
 
+REDACTED = "[redacted]"
+# Values under these keys are secrets, whatever they look like.
+SECRET_KEY_NAMES = re.compile(
+    r"authorization|cookie|pass(word|wd|phrase)|secret|token|api[_-]?key|credential",
+    re.IGNORECASE,
+)
+# Secrets inside any text: an Authorization value, a JWT, an API key (its prefix is
+# kept: it only identifies the key).
+SECRET_VALUES = re.compile(
+    r"(?P<scheme>\b(?:Bearer|Basic)\s+)[\w.~+/-]+=*"
+    r"|\beyJ[\w-]+\.[\w-]+\.[\w-]*"
+    r"|\b(?P<prefix>[a-z]{2,8}_[0-9a-f]{8,})\.[\w-]{16,}",
+    re.IGNORECASE,
+)
+# The local part of an email address identifies a person; the domain is kept.
+EMAIL_LOCAL_PART = re.compile(r"[\w.%+-]+(?=@[\w-]+(\.[\w-]+)+)")
+
+
+def _redact_match(match: re.Match[str]) -> str:
+    if match["scheme"]:
+        return match["scheme"] + REDACTED
+    if match["prefix"]:
+        return f"{match['prefix']}.{REDACTED}"
+    return REDACTED
+
+
+def _redact(value: Any) -> Any:
+    if isinstance(value, str):
+        if "." in value:
+            value = SECRET_VALUES.sub(_redact_match, value)
+        if "@" in value:
+            value = EMAIL_LOCAL_PART.sub(REDACTED, value)
+        return value
+    if isinstance(value, dict):
+        return {key: _redact_item(key, item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redact(item) for item in value]
+    return value
+
+
+def _redact_item(key: object, value: Any) -> Any:
+    if isinstance(value, str | bytes) and SECRET_KEY_NAMES.search(str(key)):
+        return REDACTED
+    return _redact(value)
+
+
+def redact_secrets(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
+    """Replace credentials, passwords and email local parts before anything is written."""
+    return {key: _redact_item(key, value) for key, value in event_dict.items()}
+
+
 def configure_logging(settings: Settings) -> None:
     shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
@@ -53,11 +107,13 @@ def configure_logging(settings: Settings) -> None:
         renderer = structlog.processors.JSONRenderer()
     else:
         renderer = structlog.dev.ConsoleRenderer()
+    shared.append(redact_secrets)
 
     structlog.configure(
         processors=[*shared, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(settings.log_level),
-        logger_factory=structlog.WriteLoggerFactory(file=sys.stdout),
+        # The stdout of the moment each logger is made (tests capture and replace it).
+        logger_factory=structlog.WriteLoggerFactory(),
         cache_logger_on_first_use=settings.environment is not Environment.TEST,
     )
 
@@ -77,3 +133,7 @@ def configure_logging(settings: Settings) -> None:
         uvicorn_logger.propagate = True
     # The edge middleware writes the access log, with the request ID.
     logging.getLogger("uvicorn.access").disabled = True
+{% if cookiecutter.database != "none" %}
+    # At DEBUG, aiosqlite logs every call with its parameters (hashes, emails): never that.
+    logging.getLogger("aiosqlite").setLevel(logging.INFO)
+{% endif %}

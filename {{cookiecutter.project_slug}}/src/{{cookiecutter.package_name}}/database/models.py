@@ -1,3 +1,5 @@
+{% set jwt = cookiecutter.auth in ["jwt", "jwt_and_api_key"] %}
+{% set api_keys = cookiecutter.auth in ["api_key", "jwt_and_api_key"] %}
 """Tables, as typed SQLAlchemy models that run unchanged on PostgreSQL and SQLite.
 
 One ``MetaData`` with a naming convention gives every constraint and index a
@@ -122,11 +124,18 @@ class Entity(Record):
 class UserRole(enum.StrEnum):
     ADMIN = "admin"
     MEMBER = "member"
+{% if api_keys %}
+    SERVICE = "service"
+    """Another system, acting through the API keys an admin gives it."""
+{% endif %}
 
 
 class User(Entity):
     __tablename__ = "users"
     __table_args__ = (CheckConstraint("email = lower(email)", name="email_lowercase"),)
+{% if jwt %}
+    audit_exclude = frozenset({"password_hash"})
+{% endif %}
 
     email: Mapped[str] = mapped_column(String(320), unique=True)
     name: Mapped[str] = mapped_column(String(100))
@@ -136,6 +145,10 @@ class User(Entity):
         server_default=UserRole.MEMBER.value,
     )
     is_active: Mapped[bool] = mapped_column(default=True, server_default=true())
+{% if jwt %}
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    """Argon2id; None for an account that cannot log in with a password."""
+{% endif %}
 
     # Deleting a user deletes their notes: the database cascades (ON DELETE CASCADE),
     # so the ORM never loads the notes just to delete them.
@@ -182,6 +195,50 @@ class AuditLogEntry(Record):
     before: Mapped[dict[str, Any] | None]
     after: Mapped[dict[str, Any] | None]
     request_id: Mapped[str | None] = mapped_column(String(64), index=True)
+{% if jwt %}
+
+
+class LoginSession(Record):
+    """One login: the family of refresh tokens that descend from it.
+
+    Only the newest refresh token of the family (``refresh_jti``) is accepted; presenting an
+    older one means it was copied, so the whole login is revoked. Access tokens name their
+    login too, so revoking it (logout, reuse) ends them at once.
+    """
+
+    __tablename__ = "login_sessions"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    refresh_jti: Mapped[uuid.UUID]
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(lazy="raise")
+{% endif %}
+{% if api_keys %}
+
+
+class ApiKey(Entity):
+    """A credential for another system: only its hash is stored, its prefix identifies it."""
+
+    __tablename__ = "api_keys"
+    audit_exclude = frozenset({"key_hash"})
+
+    owner_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(32), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
+    scopes: Mapped[list[str]] = mapped_column(JSON)
+    expires_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+
+    owner: Mapped[User] = relationship(lazy="raise")
+{% endif %}
 {% if cookiecutter.llm != "none" %}
 
 

@@ -1,3 +1,5 @@
+{% set jwt = cookiecutter.auth in ["jwt", "jwt_and_api_key"] %}
+{% set api_keys = cookiecutter.auth in ["api_key", "jwt_and_api_key"] %}
 """Data access: a generic typed repository, and one subclass per table.
 
 Repositories flush (so constraint violations surface where they happen) but
@@ -6,8 +8,12 @@ end, or rolls everything back.
 """
 
 from collections.abc import Mapping, Sequence
-{% if cookiecutter.llm != "none" %}
+{% if cookiecutter.llm != "none" and jwt %}
+from datetime import date, datetime
+{% elif cookiecutter.llm != "none" %}
 from datetime import date
+{% elif jwt %}
+from datetime import datetime
 {% endif %}
 {% if cookiecutter.python_version == "3.11" %}
 from typing import Any, Generic, TypeVar
@@ -16,27 +22,38 @@ from typing import Any
 {% endif %}
 from uuid import UUID
 
+{% set sqlalchemy_names = ["ColumnElement", "ColumnExpressionArgument"] %}
 {% if cookiecutter.llm != "none" %}
-from sqlalchemy import (
-    ColumnElement,
-    ColumnExpressionArgument,
-    RowMapping,
-    case,
-    func,
-    inspect,
-    select,
-)
+{% set sqlalchemy_names = sqlalchemy_names + ["RowMapping", "case"] %}
+{% endif %}
+{% set sqlalchemy_names = sqlalchemy_names + ["func", "inspect", "select"] %}
+{% if jwt %}
+{% set sqlalchemy_names = sqlalchemy_names + ["update"] %}
+{% endif %}
+{% set sqlalchemy_import = "from sqlalchemy import " ~ sqlalchemy_names | join(", ") %}
+{% if sqlalchemy_import | length <= 100 %}
+{{ sqlalchemy_import }}
 {% else %}
-from sqlalchemy import ColumnElement, ColumnExpressionArgument, func, inspect, select
+from sqlalchemy import (
+{% for name in sqlalchemy_names %}
+    {{ name }},
+{% endfor %}
+)
 {% endif %}
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.interfaces import ORMOption
 
 from {{ cookiecutter.package_name }}.database.models import (
+{% if api_keys %}
+    ApiKey,
+{% endif %}
     AuditLogEntry,
 {% if cookiecutter.llm != "none" %}
     LLMCall,
+{% endif %}
+{% if jwt %}
+    LoginSession,
 {% endif %}
     Note,
     Record,
@@ -203,4 +220,53 @@ class LLMCallRepository(Repository[LLMCall]):
             .order_by(LLMCall.day, LLMCall.model.nulls_last())
         )
         return (await self.session.execute(statement)).mappings().all()
+{% endif %}
+{% if jwt %}
+
+
+class LoginSessionRepository(Repository[LoginSession]):
+    model = LoginSession
+    load_options = (joinedload(LoginSession.user),)
+
+    async def rotate(self, login_id: UUID, *, current: UUID, replacement: UUID) -> bool:
+        """Replace the login's refresh token ID if ``current`` is still it; False otherwise.
+
+        One conditional UPDATE: of two requests presenting the same token, only one wins.
+        """
+        statement = (
+            update(LoginSession)
+            .where(
+                LoginSession.id == login_id,
+                LoginSession.refresh_jti == current,
+                LoginSession.revoked_at.is_(None),
+            )
+            .values(refresh_jti=replacement)
+            .returning(LoginSession.id)
+        )
+        return await self.session.scalar(statement) is not None
+
+    async def revoke(self, *filters: ColumnElement[bool], at: datetime) -> int:
+        """Revoke the live logins matching ``filters``; how many there were."""
+        statement = (
+            update(LoginSession)
+            .where(LoginSession.revoked_at.is_(None), *filters)
+            .values(revoked_at=at)
+            .returning(LoginSession.id)
+        )
+        return len((await self.session.scalars(statement)).all())
+{% endif %}
+{% if api_keys %}
+
+
+class ApiKeyRepository(Repository[ApiKey]):
+    model = ApiKey
+    load_options = (joinedload(ApiKey.owner),)
+
+    async def get_by_prefix(self, prefix: str) -> ApiKey | None:
+        statement = select(ApiKey).options(*self.load_options).where(ApiKey.prefix == prefix)
+        return await self.session.scalar(statement)
+
+    @staticmethod
+    def filters(*, owner_id: UUID | None = None) -> list[ColumnElement[bool]]:
+        return [ApiKey.owner_id == owner_id] if owner_id is not None else []
 {% endif %}

@@ -1,15 +1,45 @@
+{% set jwt = cookiecutter.auth in ["jwt", "jwt_and_api_key"] %}
+{% set api_keys = cookiecutter.auth in ["api_key", "jwt_and_api_key"] %}
 """Request bodies and query parameters."""
 
 from typing import Annotated, Any, Self
 from uuid import UUID
 
+{% if cookiecutter.auth != "none" %}
+from pydantic import (
+{% if api_keys %}
+    AwareDatetime,
+{% endif %}
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+{% if jwt %}
+    SecretStr,
+{% endif %}
+    StringConstraints,
+    model_validator,
+)
+{% else %}
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
+{% endif %}
 
+{% if api_keys %}
+from {{ cookiecutter.package_name }}.core.authorization import Scope
+from {{ cookiecutter.package_name }}.database.models import UserRole, utc_now
+{% else %}
 from {{ cookiecutter.package_name }}.database.models import UserRole
+{% endif %}
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Body = Annotated[str, StringConstraints(max_length=10_000)]
+{% if jwt %}
+Password = Annotated[
+    SecretStr,
+    Field(min_length=12, max_length=128, description="12 to 128 characters; a passphrase is good."),
+]
+{% endif %}
 
 
 class RequestBody(BaseModel):
@@ -36,6 +66,11 @@ class UserCreate(RequestBody):
     email: EmailStr = Field(description="Unique, whatever its case; stored in lower case.")
     name: Name
     role: UserRole = UserRole.MEMBER
+{% if jwt %}
+    password: Password | None = Field(
+        default=None, description="Without one, the user cannot log in with a password."
+    )
+{% endif %}
 
 
 class UserUpdate(Patch):
@@ -46,7 +81,13 @@ class UserUpdate(Patch):
 
 
 class NoteCreate(RequestBody):
+{% if cookiecutter.auth != "none" %}
+    owner_id: UUID | None = Field(
+        default=None, description="Yourself by default; only admins create notes for others."
+    )
+{% else %}
     owner_id: UUID
+{% endif %}
     title: Title
     body: Body = ""
 
@@ -74,3 +115,51 @@ class AuditLogQuery(PageQuery):
     entity_type: str | None = Field(default=None, max_length=64, examples=["users"])
     entity_id: str | None = Field(default=None, max_length=64)
     request_id: str | None = Field(default=None, max_length=64)
+{% if cookiecutter.auth != "none" %}
+
+
+class ProfileUpdate(Patch):
+    """What users may change about themselves (roles and activation are for admins)."""
+
+    email: EmailStr | None = None
+    name: Name | None = None
+{% if jwt %}
+
+
+class Registration(RequestBody):
+    email: EmailStr
+    name: Name
+    password: Password
+
+
+class RefreshRequest(RequestBody):
+    refresh_token: str = Field(max_length=4096)
+
+
+class PasswordChange(RequestBody):
+    current_password: SecretStr = Field(max_length=128)
+    new_password: Password
+{% endif %}
+{% if api_keys %}
+
+
+class ApiKeyCreate(RequestBody):
+    name: Name = Field(description="What the key is for, to tell keys apart.")
+    scopes: list[Scope] = Field(min_length=1, description="At most the scopes you have.")
+    expires_at: AwareDatetime | None = Field(default=None, description="Never, by default.")
+    owner_id: UUID | None = Field(
+        default=None, description="Yourself by default; only admins create keys for others."
+    )
+
+    @model_validator(mode="after")
+    def _refuse_past_expiry(self) -> Self:
+        if self.expires_at is not None and self.expires_at <= utc_now():
+            msg = "expires_at must be in the future"
+            raise ValueError(msg)
+        return self
+
+
+class ApiKeyQuery(PageQuery):
+    owner_id: UUID | None = None
+{% endif %}
+{% endif %}

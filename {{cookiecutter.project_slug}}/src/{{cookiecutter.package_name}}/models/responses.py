@@ -122,3 +122,39 @@ class AuditLogEntryResponse(BaseModel):
 class AuditLogPage(Page):
     items: list[AuditLogEntryResponse]
 {% endif %}
+{% if cookiecutter.auth in ["jwt", "jwt_and_api_key"] %}
+
+
+class TokenResponse(BaseModel):
+    """OAuth2 token response (RFC 6749, section 5.1)."""
+
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 - the scheme, not a secret
+    expires_in: int = Field(description="Seconds until the access token expires.")
+    refresh_token: str = Field(description="Spent by its first use: keep the new one.")
+    scope: str = Field(description="The granted scopes, separated by spaces.")
+{% endif %}
+{% if cookiecutter.auth in ["api_key", "jwt_and_api_key"] %}
+
+
+class ApiKeyResponse(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: UUID
+    owner_id: UUID
+    name: str
+    prefix: str = Field(description="The start of the key, to recognise it; not a secret.")
+    scopes: list[str]
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    last_used_at: datetime | None = Field(description="To the minute.")
+    created_at: datetime
+
+
+class ApiKeyCreated(ApiKeyResponse):
+    key: str = Field(description="The key itself: shown this once, store it now.")
+
+
+class ApiKeyPage(Page):
+    items: list[ApiKeyResponse]
+{% endif %}

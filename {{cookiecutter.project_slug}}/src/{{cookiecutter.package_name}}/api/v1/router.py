@@ -2,8 +2,14 @@
 
 from fastapi import APIRouter
 
+{% if cookiecutter.auth in ["api_key", "jwt_and_api_key"] %}
+from {{ cookiecutter.package_name }}.api.v1.endpoints.api_keys import router as api_keys_router
+{% endif %}
 {% if cookiecutter.database != "none" %}
 from {{ cookiecutter.package_name }}.api.v1.endpoints.audit_log import router as audit_log_router
+{% endif %}
+{% if cookiecutter.auth in ["jwt", "jwt_and_api_key"] %}
+from {{ cookiecutter.package_name }}.api.v1.endpoints.auth import router as auth_router
 {% endif %}
 from {{ cookiecutter.package_name }}.api.v1.endpoints.jobs import router as jobs_router
 {% if cookiecutter.llm != "none" %}
@@ -22,6 +28,12 @@ api_router.include_router(jobs_router)
 api_router.include_router(users_router)
 api_router.include_router(notes_router)
 api_router.include_router(audit_log_router)
+{% endif %}
+{% if cookiecutter.auth in ["jwt", "jwt_and_api_key"] %}
+api_router.include_router(auth_router)
+{% endif %}
+{% if cookiecutter.auth in ["api_key", "jwt_and_api_key"] %}
+api_router.include_router(api_keys_router)
 {% endif %}
 {% if cookiecutter.llm != "none" %}
 api_router.include_router(llm_router)

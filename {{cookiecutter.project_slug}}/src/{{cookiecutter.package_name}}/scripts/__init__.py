@@ -1,0 +1,1 @@
+"""Maintenance commands: ``uv run python -m {{ cookiecutter.package_name }}.scripts.<name>``."""
