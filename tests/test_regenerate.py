@@ -80,8 +80,14 @@ def add_items_route(project: Path) -> None:
     (package / "api/v1/endpoints/items.py").write_text(ITEMS_ROUTE)
     (project / "tests/test_items.py").write_text(ITEMS_TEST)
     router = package / "api/v1/router.py"
-    replace_once(router, "endpoints import meta\n", "endpoints import items, meta\n")
-    router.write_text(router.read_text() + "api_router.include_router(items.router)\n")
+    jobs_import = f"from {PACKAGE}.api.v1.endpoints.jobs import"
+    items_import = f"from {PACKAGE}.api.v1.endpoints.items import router as items_router\n"
+    replace_once(router, jobs_import, items_import + jobs_import)
+    replace_once(
+        router,
+        "api_router.include_router(jobs_router)\n",
+        "api_router.include_router(jobs_router)\napi_router.include_router(items_router)\n",
+    )
     replace_once(
         package / "core/config.py",
         "\n    host: str",
