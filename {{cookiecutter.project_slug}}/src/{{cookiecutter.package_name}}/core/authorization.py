@@ -1,5 +1,6 @@
 {% set jwt = cookiecutter.auth in ["jwt", "jwt_and_api_key"] %}
 {% set api_keys = cookiecutter.auth in ["api_key", "jwt_and_api_key"] %}
+{% set llm = cookiecutter.llm != "none" %}
 """Who the caller is and what they may do.
 
 A user's role grants scopes (``ROLE_SCOPES``); a credential carries the scopes chosen
@@ -38,6 +39,9 @@ class Scope(enum.StrEnum):
 {% if api_keys %}
     API_KEYS = "api_keys"
 {% endif %}
+{% if llm %}
+    LLM = "llm"
+{% endif %}
     AUDIT_READ = "audit:read"
     ADMIN = "admin"
 
@@ -50,6 +54,9 @@ SCOPE_DESCRIPTIONS: Mapping[str, str] = {
 {% if api_keys %}
     Scope.API_KEYS: "Create, list and revoke your API keys.",
 {% endif %}
+{% if llm %}
+    Scope.LLM: "Call the LLM endpoints and read your usage of them.",
+{% endif %}
     Scope.AUDIT_READ: "Read the audit log.",
     Scope.ADMIN: "Manage every user, and act on everyone's resources.",
 }
@@ -57,11 +64,18 @@ SCOPE_DESCRIPTIONS: Mapping[str, str] = {
 {% endif %}
 ROLE_SCOPES: Mapping[UserRole, frozenset[Scope]] = {
     UserRole.ADMIN: frozenset(Scope),
-{% if api_keys %}
+{% if api_keys and llm %}
+    UserRole.MEMBER: frozenset(
+        {Scope.PROFILE, Scope.NOTES_READ, Scope.NOTES_WRITE, Scope.API_KEYS, Scope.LLM}
+    ),
+    UserRole.SERVICE: frozenset({Scope.NOTES_READ, Scope.NOTES_WRITE, Scope.LLM}),
+{% elif api_keys %}
     UserRole.MEMBER: frozenset(
         {Scope.PROFILE, Scope.NOTES_READ, Scope.NOTES_WRITE, Scope.API_KEYS}
     ),
     UserRole.SERVICE: frozenset({Scope.NOTES_READ, Scope.NOTES_WRITE}),
+{% elif llm %}
+    UserRole.MEMBER: frozenset({Scope.PROFILE, Scope.NOTES_READ, Scope.NOTES_WRITE, Scope.LLM}),
 {% else %}
     UserRole.MEMBER: frozenset({Scope.PROFILE, Scope.NOTES_READ, Scope.NOTES_WRITE}),
 {% endif %}

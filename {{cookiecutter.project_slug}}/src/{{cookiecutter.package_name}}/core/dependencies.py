@@ -294,14 +294,25 @@ def get_rate_limiter(request: Request) -> RateLimiter:
 RateLimiterDep = Annotated[RateLimiter, Depends(get_rate_limiter)]
 {% endif %}
 {% if cookiecutter.llm != "none" %}
+{% if cookiecutter.auth != "none" %}
+
+
+async def get_caller_id(principal: PrincipalDep, session: SessionDep) -> str:
+    """Who is calling, for per-caller limits and usage: the authenticated user."""
+    # A completion can take minutes: end the authentication's transaction now
+    # rather than hold a database connection for as long.
+    await session.commit()
+    return f"user:{principal.user_id}"
+{% else %}
 
 
 def get_caller_id(request: Request) -> str:
-    """Who is calling, for per-caller limits and usage: the client address, until
-    authentication provides a principal (behind a proxy, run uvicorn with
-    ``--forwarded-allow-ips`` so that this is the client's and not the proxy's).
+    """Who is calling, for per-caller limits and usage: the client address (behind
+    a proxy, run uvicorn with ``--forwarded-allow-ips`` so that this is the
+    client's and not the proxy's).
     """
     return f"ip:{request.client.host if request.client else 'unknown'}"
+{% endif %}
 
 
 def get_llm_service(request: Request) -> LLMService:
@@ -314,6 +325,13 @@ LLMServiceDep = Annotated[LLMService, Depends(get_llm_service)]
 {% if cookiecutter.database != "none" %}
 
 
+{% if cookiecutter.auth != "none" %}
+def get_usage_scope(principal: PrincipalDep, caller: CallerIdDep) -> str | None:
+    """Whose LLM usage the request may read: an admin's, everyone's (None); anyone
+    else's, their own.
+    """
+    return None if principal.is_admin else caller
+{% else %}
 def get_usage_scope(caller: CallerIdDep) -> str | None:
     """Whose LLM usage the request may read: the caller's own.
 
@@ -321,6 +339,7 @@ def get_usage_scope(caller: CallerIdDep) -> str | None:
     apart, this is the one place that lets them see everyone's.
     """
     return caller
+{% endif %}
 
 
 async def get_llm_usage_service(session: SessionDep) -> LLMUsageService:

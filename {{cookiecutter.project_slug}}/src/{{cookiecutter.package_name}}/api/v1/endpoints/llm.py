@@ -5,7 +5,9 @@ from collections.abc import AsyncGenerator
 from typing import Annotated
 {% endif %}
 
-{% if cookiecutter.database != "none" %}
+{% if cookiecutter.auth != "none" %}
+from fastapi import APIRouter, Depends, Query
+{% elif cookiecutter.database != "none" %}
 from fastapi import APIRouter, Query
 {% else %}
 from fastapi import APIRouter
@@ -13,7 +15,16 @@ from fastapi import APIRouter
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-{% if cookiecutter.database != "none" %}
+{% if cookiecutter.auth != "none" %}
+from {{ cookiecutter.package_name }}.core import authorization
+from {{ cookiecutter.package_name }}.core.dependencies import (
+    CallerIdDep,
+    LLMServiceDep,
+    LLMUsageServiceDep,
+    UsageScopeDep,
+    require_scopes,
+)
+{% elif cookiecutter.database != "none" %}
 from {{ cookiecutter.package_name }}.core.dependencies import (
     CallerIdDep,
     LLMServiceDep,
@@ -37,7 +48,16 @@ from {{ cookiecutter.package_name }}.models.llm import (
 from {{ cookiecutter.package_name }}.services.llm_providers.base import cleanup_scope
 from {{ cookiecutter.package_name }}.services.llm_service import StreamEvent
 
+{% if cookiecutter.auth != "none" %}
+router = APIRouter(
+    prefix="/llm",
+    tags=["llm"],
+    dependencies=[Depends(require_scopes(authorization.Scope.LLM))],
+    responses=problem_responses(401, 403),
+)
+{% else %}
 router = APIRouter(prefix="/llm", tags=["llm"])
+{% endif %}
 
 # No caching, and no buffering by a proxy (nginx) in front.
 STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
