@@ -1,17 +1,35 @@
 {% set anthropic = cookiecutter.llm in ["anthropic", "anthropic_and_openai"] %}
 {% set openai = cookiecutter.llm in ["openai", "anthropic_and_openai"] %}
+{% set jwt = cookiecutter.auth in ["jwt", "jwt_and_api_key"] %}
 """Fixtures: a stub of the providers' APIs, and the app configured to call it.
 
 Tests run once per provider (the ``providers`` fixture); a test that needs
 another set of providers parametrizes ``providers`` itself.
+{% if cookiecutter.auth != "none" %}
+
+The clients of ``serve``, ``client`` and ``live`` are signed in as the admin.
+{% endif %}
 """
 
 import json
 from collections.abc import AsyncIterator
+{% if cookiecutter.auth != "none" %}
+from contextlib import asynccontextmanager
+{% endif %}
 from typing import Any
 
 import pytest
+{% if jwt %}
+from asgi_lifespan import LifespanManager
+{% endif %}
+{% if cookiecutter.auth != "none" %}
+from fastapi import FastAPI
+{% endif %}
+{% if jwt %}
+from httpx import ASGITransport, AsyncClient, Response
+{% else %}
 from httpx import AsyncClient, Response
+{% endif %}
 from pydantic import SecretStr
 {% if cookiecutter.database != "none" %}
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -20,6 +38,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.main import create_app
 from {{ cookiecutter.package_name }}.models.llm import ProviderName
+{% if cookiecutter.auth != "none" %}
+from {{ cookiecutter.package_name }}.scripts.create_admin import CreatedAdmin
+{% if jwt %}
+from tests.conftest import ADMIN_EMAIL, Serve, bearer, log_in
+{% else %}
+from tests.conftest import Serve
+{% endif %}
+{% endif %}
 from tests.llm.stub import ProviderStub, StubProvider, serve_over_http
 
 API_KEYS = {
@@ -100,6 +126,52 @@ def settings(settings: Settings, stub: ProviderStub, providers: list[ProviderNam
     )
 
 
+{% if cookiecutter.auth != "none" %}
+@pytest.fixture
+{% if jwt %}
+async def admin_headers(settings: Settings, admin: CreatedAdmin) -> dict[str, str]:
+    """The admin's credentials: an access token, good for every app of these settings."""
+    async with (
+        LifespanManager(create_app(settings)) as manager,
+        AsyncClient(transport=ASGITransport(app=manager.app), base_url="http://testserver") as http,
+    ):
+        return bearer((await log_in(http, ADMIN_EMAIL))["access_token"])
+{% else %}
+def admin_headers(admin: CreatedAdmin) -> dict[str, str]:
+    """The admin's credentials: the API key ``create_admin`` printed."""
+    return {"X-API-Key": admin.api_key}
+{% endif %}
+
+
+@pytest.fixture
+def serve(serve: Serve, admin_headers: dict[str, str]) -> Serve:
+    """Serve an app, with a client signed in as the admin: the LLM routes need a principal."""
+
+    @asynccontextmanager
+    async def signed_in(app: FastAPI) -> AsyncIterator[AsyncClient]:
+        async with serve(app) as http:
+            http.headers.update(admin_headers)
+            yield http
+
+    return signed_in
+
+
+@pytest.fixture
+async def client(settings: Settings, serve: Serve) -> AsyncIterator[AsyncClient]:
+    """A client signed in as the admin."""
+    async with serve(create_app(settings)) as http:
+        yield http
+
+
+@pytest.fixture
+async def live(settings: Settings, admin_headers: dict[str, str]) -> AsyncIterator[AsyncClient]:
+    """A client of the app served over real HTTP, for streams and disconnects."""
+    async with (
+        serve_over_http(create_app(settings), lifespan=True) as url,
+        AsyncClient(base_url=url, headers=admin_headers) as client,
+    ):
+        yield client
+{% else %}
 @pytest.fixture
 async def live(settings: Settings) -> AsyncIterator[AsyncClient]:
     """A client of the app served over real HTTP, for streams and disconnects."""
@@ -108,6 +180,7 @@ async def live(settings: Settings) -> AsyncIterator[AsyncClient]:
         AsyncClient(base_url=url) as client,
     ):
         yield client
+{% endif %}
 
 
 def log_lines(output: str) -> list[dict[str, Any]]:

@@ -57,6 +57,8 @@ class StubProvider:
         self.default = Reply()
         self.received: list[Received] = []
         self.released = asyncio.Event()
+        self.arrived = asyncio.Event()
+        """Set when a request arrived."""
         self.disconnected = asyncio.Event()
         """Set when a client went away in the middle of a stream."""
         self.models_status = 200
@@ -70,6 +72,7 @@ class StubProvider:
     async def take(self, request: Request) -> tuple[Reply, dict[str, Any]]:
         body: dict[str, Any] = await request.json()
         self.received.append(Received(dict(request.headers), body))
+        self.arrived.set()
         return (self.script.popleft() if self.script else self.default), body
 
     async def watched(self, frames: AsyncIterator[bytes]) -> AsyncIterator[bytes]:

@@ -1,17 +1,34 @@
 """Rate limits and daily budgets: 429 with Retry-After, counted per caller."""
 
+{% if cookiecutter.auth == "none" %}
 from asgi_lifespan import LifespanManager
 from httpx import ASGITransport, AsyncClient
 
+{% endif %}
 from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.main import create_app
+{% if cookiecutter.auth != "none" %}
+from tests.conftest import Account, Serve
+{% else %}
 from tests.conftest import Serve
+{% endif %}
 from tests.llm.conftest import COMPLETE
 from tests.llm.stub import Reply, StubProvider
 
 PROMPT = {"prompt": "Hello?", "max_tokens": 50}
 
 
+{% if cookiecutter.auth != "none" %}
+async def test_requests_past_the_per_minute_limit_are_refused_per_user(
+    settings: Settings, serve: Serve, primary: StubProvider, member: Account
+) -> None:
+    limited = settings.model_copy(update={"llm_requests_per_minute": 2})
+
+    async with serve(create_app(limited)) as client:
+        allowed = [await client.post(COMPLETE, json=PROMPT) for _ in range(2)]
+        refused = await client.post(COMPLETE, json=PROMPT)
+        someone_else = await client.post(COMPLETE, json=PROMPT, headers=member.headers)
+{% else %}
 async def test_requests_past_the_per_minute_limit_are_refused_per_caller(
     settings: Settings, primary: StubProvider
 ) -> None:
@@ -27,6 +44,7 @@ async def test_requests_past_the_per_minute_limit_are_refused_per_caller(
             allowed = [await client.post(COMPLETE, json=PROMPT) for _ in range(2)]
             refused = await client.post(COMPLETE, json=PROMPT)
             someone_else = await other.post(COMPLETE, json=PROMPT)
+{% endif %}
 
     assert [response.status_code for response in allowed] == [200, 200]
     assert refused.status_code == 429
@@ -51,6 +69,24 @@ async def test_tokens_past_the_per_minute_limit_are_refused(
     assert len(primary.received) == 1
 
 
+{% if cookiecutter.auth != "none" %}
+async def test_a_spent_daily_token_budget_refuses_further_calls_of_that_user(
+    settings: Settings, serve: Serve, primary: StubProvider, member: Account
+) -> None:
+    budgeted = settings.model_copy(update={"llm_daily_token_budget": 100})
+    primary.will(Reply(input_tokens=80, output_tokens=40))
+
+    async with serve(create_app(budgeted)) as client:
+        spending = await client.post(COMPLETE, json=PROMPT)
+        refused = await client.post(COMPLETE, json=PROMPT)
+        someone_else = await client.post(COMPLETE, json=PROMPT, headers=member.headers)
+
+    assert spending.status_code == 200
+    assert refused.status_code == 429
+    assert "Budget" in refused.json()["detail"]
+    assert someone_else.status_code == 200
+    assert len(primary.received) == 2
+{% else %}
 async def test_a_spent_daily_token_budget_refuses_further_calls(
     settings: Settings, serve: Serve, primary: StubProvider
 ) -> None:
@@ -65,6 +101,7 @@ async def test_a_spent_daily_token_budget_refuses_further_calls(
     assert refused.status_code == 429
     assert "Budget" in refused.json()["detail"]
     assert len(primary.received) == 1
+{% endif %}
 
 
 async def test_a_spent_daily_cost_budget_refuses_further_calls(

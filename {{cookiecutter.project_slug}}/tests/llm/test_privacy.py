@@ -94,4 +94,8 @@ async def test_the_endpoint_is_documented(client: AsyncClient) -> None:
         "application/json",
         "text/event-stream",
     }
+{% if cookiecutter.auth != "none" %}
+    assert {"400", "401", "403", "422", "429", "503", "504"} <= set(operation["responses"])
+{% else %}
     assert {"400", "422", "429", "503", "504"} <= set(operation["responses"])
+{% endif %}

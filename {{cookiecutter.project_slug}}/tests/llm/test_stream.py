@@ -39,6 +39,20 @@ async def test_tokens_are_forwarded_as_they_arrive_and_the_usage_comes_last(
     assert final["request_id"] == response.headers["x-request-id"]
 
 
+{% if cookiecutter.auth != "none" %}
+async def test_a_client_that_leaves_cancels_the_upstream_request(
+    settings: Settings,
+    primary: StubProvider,
+    admin_headers: dict[str, str],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    primary.will(Reply(hold=True))
+    tasks_before = asyncio.all_tasks()
+
+    async with serve_over_http(create_app(settings), lifespan=True) as url:
+        async with (
+            AsyncClient(base_url=url, headers=admin_headers) as client,
+{% else %}
 async def test_a_client_that_leaves_cancels_the_upstream_request(
     settings: Settings, primary: StubProvider, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -48,6 +62,7 @@ async def test_a_client_that_leaves_cancels_the_upstream_request(
     async with serve_over_http(create_app(settings), lifespan=True) as url:
         async with (
             AsyncClient(base_url=url) as client,
+{% endif %}
             client.stream("POST", COMPLETE, json=STREAM) as response,
         ):
             assert await anext(sse_events(response)) == ("delta", {"text": "The"})

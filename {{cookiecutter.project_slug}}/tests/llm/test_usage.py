@@ -4,29 +4,50 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
+{% if cookiecutter.auth == "none" %}
 from asgi_lifespan import LifespanManager
 from httpx import ASGITransport, AsyncClient
+{% else %}
+from httpx import AsyncClient
+{% endif %}
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.database.models import Base, LLMCall
 from {{ cookiecutter.package_name }}.main import create_app
+{% if cookiecutter.auth == "none" %}
 from {{ cookiecutter.package_name }}.models.llm import ProviderName, UsageQuery
 from {{ cookiecutter.package_name }}.services.llm_usage_store import LLMUsageService
 from tests.conftest import Serve
+{% else %}
+from {{ cookiecutter.package_name }}.models.llm import ProviderName
+from {{ cookiecutter.package_name }}.scripts.create_admin import CreatedAdmin
+from tests.conftest import Account, Serve, sign_up
+{% endif %}
 from tests.llm.conftest import COMPLETE, SECOND_MODEL, log_lines
 from tests.llm.stub import Reply, StubProvider
 
 USAGE = "/api/v1/llm/usage"
-CALLER = "ip:127.0.0.1"  # the address of the test client
+
+
+@pytest.fixture
+{% if cookiecutter.auth != "none" %}
+def caller(admin: CreatedAdmin) -> str:
+    """Whom the calls of ``client`` count for: the admin it is signed in as."""
+    return f"user:{admin.user_id}"
+{% else %}
+def caller() -> str:
+    """Whom the calls of ``client`` count for: its address."""
+    return "ip:127.0.0.1"
+{% endif %}
 
 
 def by_model(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {item["model"]: item for item in report["items"]}
 
 
-def stored_call(day: date, caller: str = CALLER, **values: Any) -> LLMCall:
+def stored_call(day: date, caller: str, **values: Any) -> LLMCall:
     defaults: dict[str, Any] = {
         "provider": "fake",
         "model": "fake",
@@ -41,7 +62,7 @@ def stored_call(day: date, caller: str = CALLER, **values: Any) -> LLMCall:
 
 
 async def test_each_call_is_stored_once_with_its_outcome(
-    client: AsyncClient, primary: StubProvider, session: AsyncSession
+    client: AsyncClient, primary: StubProvider, session: AsyncSession, caller: str
 ) -> None:
     primary.will(Reply(input_tokens=100, cache_read_tokens=40, output_tokens=20))
 
@@ -50,7 +71,7 @@ async def test_each_call_is_stored_once_with_its_outcome(
     body = response.json()
     [row] = await session.scalars(select(LLMCall))
     assert row.request_id == response.headers["x-request-id"]
-    assert row.caller == CALLER
+    assert row.caller == caller
     assert (row.provider, row.model) == (body["provider"], body["model"])
     assert (row.input_tokens, row.cache_read_tokens, row.output_tokens) == (100, 40, 20)
     assert row.cost == pytest.approx(body["cost"])
@@ -84,7 +105,6 @@ async def test_usage_adds_up_calls_per_day_and_model(
     assert streamed.status_code == 200
     assert response.status_code == 200
     report = response.json()
-    assert report["caller"] == CALLER
     items = by_model(report)
     assert items.keys() == {answered["model"], second_model}
     default = items[answered["model"]]
@@ -104,13 +124,15 @@ async def test_usage_adds_up_calls_per_day_and_model(
     assert total["cost"] == pytest.approx(default["cost"] + second["cost"])
 
 
-async def test_usage_covers_the_days_asked_for(client: AsyncClient, session: AsyncSession) -> None:
+async def test_usage_covers_the_days_asked_for(
+    client: AsyncClient, session: AsyncSession, caller: str
+) -> None:
     session.add_all(
         [
-            stored_call(date(2020, 1, 10)),
-            stored_call(date(2020, 1, 20)),
-            stored_call(date(2020, 1, 20), model="other", status="error", cost=0.25),
-            stored_call(date(2020, 2, 1), cached=True, cost=0.0),
+            stored_call(date(2020, 1, 10), caller),
+            stored_call(date(2020, 1, 20), caller),
+            stored_call(date(2020, 1, 20), caller, model="other", status="error", cost=0.25),
+            stored_call(date(2020, 2, 1), caller, cached=True, cost=0.0),
         ]
     )
     await session.commit()
@@ -153,8 +175,34 @@ async def test_a_bad_date_range_is_a_422_problem(
     assert response.json()["code"] == "validation_error"
 
 
+{% if cookiecutter.auth != "none" %}
+async def test_users_see_their_own_usage_and_admins_everyones(
+    client: AsyncClient, session: AsyncSession, member: Account
+) -> None:
+    session.add(stored_call(datetime.now(UTC).date(), "user:someone-else"))
+    await session.commit()
+    other = await sign_up(client, "other@example.com")
+
+    calls = [
+        await client.post(COMPLETE, json={"prompt": "Hello?"}, headers=member.headers),
+        await client.post(COMPLETE, json={"prompt": "Hello?"}, headers=member.headers),
+        await client.post(COMPLETE, json={"prompt": "Hello?"}, headers=other.headers),
+        await client.post(COMPLETE, json={"prompt": "Hello?"}),
+    ]
+    mine = (await client.get(USAGE, headers=member.headers)).json()
+    theirs = (await client.get(USAGE, headers=other.headers)).json()
+    everyone = (await client.get(USAGE)).json()
+
+    assert [call.status_code for call in calls] == [200] * 4
+    assert mine["caller"] == f"user:{member.id}"
+    assert mine["total"]["requests"] == 2
+    assert theirs["caller"] == f"user:{other.id}"
+    assert theirs["total"]["requests"] == 1
+    assert everyone["caller"] is None
+    assert everyone["total"]["requests"] == 5
+{% else %}
 async def test_callers_see_only_their_own_usage(settings: Settings, session: AsyncSession) -> None:
-    session.add(stored_call(datetime.now(UTC).date(), caller="ip:192.0.2.1"))
+    session.add(stored_call(datetime.now(UTC).date(), "ip:192.0.2.1"))
     await session.commit()
     app = create_app(settings)
 
@@ -180,7 +228,7 @@ async def test_callers_see_only_their_own_usage(settings: Settings, session: Asy
 async def test_a_report_of_every_caller_adds_them_all_up(session: AsyncSession) -> None:
     """What administrators will see, once authentication tells them apart."""
     day = date(2020, 1, 10)
-    session.add_all([stored_call(day, caller=f"ip:192.0.2.{host}") for host in (1, 2)])
+    session.add_all([stored_call(day, f"ip:192.0.2.{host}") for host in (1, 2)])
     await session.commit()
     query = UsageQuery(start=day, end=day)
 
@@ -190,6 +238,7 @@ async def test_a_report_of_every_caller_adds_them_all_up(session: AsyncSession) 
     assert everyone.caller is None
     assert everyone.total.requests == 2
     assert one.total.requests == 1
+{% endif %}
 
 
 async def test_a_call_succeeds_even_when_it_cannot_be_stored(

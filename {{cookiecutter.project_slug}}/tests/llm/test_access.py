@@ -1,0 +1,98 @@
+{% set jwt = cookiecutter.auth in ["jwt", "jwt_and_api_key"] %}
+"""Only authenticated callers with the ``llm`` scope reach the LLM routes."""
+
+import asyncio
+
+from asgi_lifespan import LifespanManager
+from httpx import ASGITransport, AsyncClient, Response
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from {{ cookiecutter.package_name }}.core.config import Settings
+from {{ cookiecutter.package_name }}.database.models import LLMCall
+from {{ cookiecutter.package_name }}.main import create_app
+{% if jwt %}
+from tests.conftest import ADMIN_EMAIL, Serve, bearer, log_in
+{% else %}
+from tests.conftest import Serve
+{% endif %}
+from tests.llm.conftest import COMPLETE
+from tests.llm.stub import Reply, StubProvider
+
+USAGE = "/api/v1/llm/usage"
+PROMPT = {"prompt": "Hello?"}
+ARRIVAL_WAIT = 10
+
+
+def assert_problem(response: Response, status: int, code: str) -> None:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["code"] == code
+
+
+async def test_a_caller_without_a_credential_gets_a_401_and_no_completion(
+    settings: Settings, primary: StubProvider, session: AsyncSession
+) -> None:
+    app = create_app(settings)
+
+    async with (
+        LifespanManager(app) as manager,
+        AsyncClient(transport=ASGITransport(app=manager.app), base_url="http://testserver") as http,
+    ):
+        responses = [
+            await http.post(COMPLETE, json=PROMPT),
+            await http.post(COMPLETE, json={**PROMPT, "stream": True}),
+            await http.get(USAGE),
+        ]
+
+    for response in responses:
+        assert_problem(response, 401, "unauthorized")
+        assert "www-authenticate" in response.headers
+    assert primary.received == []
+    assert await session.scalar(select(func.count()).select_from(LLMCall)) == 0
+
+
+async def test_a_credential_without_the_llm_scope_gets_a_403(
+    client: AsyncClient, primary: StubProvider
+) -> None:
+{% if jwt %}
+    tokens = await log_in(client, ADMIN_EMAIL, scope="profile")
+    profile_only = bearer(tokens["access_token"])
+{% else %}
+    key = await client.post("/api/v1/api-keys", json={"name": "profile", "scopes": ["profile"]})
+    assert key.status_code == 201, key.text
+    profile_only = {"X-API-Key": key.json()["key"]}
+{% endif %}
+
+    completion = await client.post(COMPLETE, json=PROMPT, headers=profile_only)
+    usage = await client.get(USAGE, headers=profile_only)
+    allowed = await client.get("/api/v1/users/me", headers=profile_only)
+
+    assert_problem(completion, 403, "forbidden")
+    assert_problem(usage, 403, "forbidden")
+    assert "llm" in completion.json()["detail"]
+    assert allowed.status_code == 200
+    assert primary.received == []
+
+
+async def test_a_completion_in_progress_holds_no_database_connection(
+    settings: Settings, serve: Serve, primary: StubProvider
+) -> None:
+    """Authenticating reads the database; a slow provider must not keep the connection.
+
+    (A PostgreSQL pool of one connection; SQLite's pool does not take these settings.)
+    """
+    one_connection = settings.model_copy(
+        update={"database_pool_size": 1, "database_max_overflow": 0, "database_pool_timeout": 2}
+    )
+    primary.will(Reply(hold=True))
+
+    async with serve(create_app(one_connection)) as client:
+        completion = asyncio.create_task(client.post(COMPLETE, json=PROMPT))
+        await asyncio.wait_for(primary.arrived.wait(), ARRIVAL_WAIT)
+        meanwhile = await client.get("/api/v1/users/me")
+        primary.release()
+        answered = await completion
+
+    assert meanwhile.status_code == 200, meanwhile.text
+    assert answered.status_code == 200, answered.text
