@@ -57,8 +57,10 @@ class StubProvider:
         self.default = Reply()
         self.received: list[Received] = []
         self.released = asyncio.Event()
+{% if cookiecutter.auth != "none" %}
         self.arrived = asyncio.Event()
         """Set when a request arrived."""
+{% endif %}
         self.disconnected = asyncio.Event()
         """Set when a client went away in the middle of a stream."""
         self.models_status = 200
@@ -72,7 +74,9 @@ class StubProvider:
     async def take(self, request: Request) -> tuple[Reply, dict[str, Any]]:
         body: dict[str, Any] = await request.json()
         self.received.append(Received(dict(request.headers), body))
+{% if cookiecutter.auth != "none" %}
         self.arrived.set()
+{% endif %}
         return (self.script.popleft() if self.script else self.default), body
 
     async def watched(self, frames: AsyncIterator[bytes]) -> AsyncIterator[bytes]:

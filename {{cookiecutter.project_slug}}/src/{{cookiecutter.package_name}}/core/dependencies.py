@@ -327,9 +327,7 @@ LLMServiceDep = Annotated[LLMService, Depends(get_llm_service)]
 
 {% if cookiecutter.auth != "none" %}
 def get_usage_scope(principal: PrincipalDep, caller: CallerIdDep) -> str | None:
-    """Whose LLM usage the request may read: an admin's, everyone's (None); anyone
-    else's, their own.
-    """
+    """Whose LLM usage the request may read: their own, or everyone's (None) for an admin."""
     return None if principal.is_admin else caller
 {% else %}
 def get_usage_scope(caller: CallerIdDep) -> str | None:

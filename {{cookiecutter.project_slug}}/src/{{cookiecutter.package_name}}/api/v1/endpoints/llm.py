@@ -136,6 +136,12 @@ async def complete(
 async def get_usage(
     query: Annotated[UsageQuery, Query()], usage: LLMUsageServiceDep, scope: UsageScopeDep
 ) -> UsageReport:
+{% if cookiecutter.auth != "none" %}
+    """The caller's calls of the LLM endpoints (an admin's: everyone's), added up per UTC
+    day and model.
+    """
+{% else %}
     """The caller's calls of the LLM endpoints, added up per UTC day and model."""
+{% endif %}
     return await usage.report(query, scope)
 {% endif %}
