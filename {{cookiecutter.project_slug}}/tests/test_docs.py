@@ -59,6 +59,15 @@ def test_api_docs_describe_exactly_the_operations_of_the_app() -> None:
     assert not documented - served, f"docs/api.md describes unknown {sorted(documented - served)}"
 
 
+def test_api_docs_examples_are_valid_json() -> None:
+    text = (DOCS / "api.md").read_text(encoding="utf-8")
+    examples = re.findall(r"^```json\n(.*?)^```$", text, flags=re.MULTILINE | re.DOTALL)
+
+    assert examples
+    for example in examples:
+        json.loads(example)
+
+
 def test_every_operation_has_a_summary_and_documents_its_errors_as_problems() -> None:
     for path, item in _openapi()["paths"].items():
         for method, operation in item.items():
