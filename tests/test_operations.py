@@ -191,6 +191,8 @@ def test_gitlab_pipeline_runs_the_same_checks(cookies: Any, database: str, redis
         "uv run mypy",
         "uv run pytest",
     ]
+    assert "uv run python -m ai_service.scripts.openapi --write" in job["script"]
+    assert job["artifacts"]["paths"] == ["docs/openapi.json"]
     assert job["cache"]["key"]["files"] == ["uv.lock"]
     assert pipeline["variables"]["UV_CACHE_DIR"] in job["cache"]["paths"]
     aliases = {service["alias"] for service in job.get("services", [])}
