@@ -157,14 +157,17 @@ def test_github_workflow_passes_actionlint(cookies: Any, database: str, redis: s
         assert env["TEST_DATABASE_URL"].startswith("postgresql+asyncpg://postgres:postgres@")
     else:
         assert "TEST_DATABASE_URL" not in env
-    commands = [step.get("run") for step in job["steps"]]
-    assert commands[-5:] == [
+    commands = [step.get("run") for step in job["steps"] if "run" in step]
+    assert commands[-6:] == [
         "uv sync --locked",
         "uv run ruff check --output-format=github",
         "uv run ruff format --check",
         "uv run mypy",
         "uv run pytest",
+        "uv run python -m ai_service.scripts.openapi --write",
     ]
+    [upload] = [step for step in job["steps"] if "upload-artifact" in step.get("uses", "")]
+    assert upload["with"] == {"name": "openapi", "path": "docs/openapi.json"}
     [setup_uv] = [step for step in job["steps"] if step.get("uses", "").startswith("astral-sh/")]
     assert setup_uv["with"]["enable-cache"] is True
 
@@ -188,6 +191,8 @@ def test_gitlab_pipeline_runs_the_same_checks(cookies: Any, database: str, redis
         "uv run mypy",
         "uv run pytest",
     ]
+    assert "uv run python -m ai_service.scripts.openapi --write" in job["script"]
+    assert job["artifacts"]["paths"] == ["docs/openapi.json"]
     assert job["cache"]["key"]["files"] == ["uv.lock"]
     assert pipeline["variables"]["UV_CACHE_DIR"] in job["cache"]["paths"]
     aliases = {service["alias"] for service in job.get("services", [])}
