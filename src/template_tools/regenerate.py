@@ -6,8 +6,10 @@ base) and the new answers at the current template (theirs) into a temporary fold
 then merges the difference into the project file by file with ``git merge-file``:
 files the template adds appear, files it drops go unless the user changed them
 (then they stay, with a warning), and shared files get the template's change merged
-with the user's edits. Conflicts stay as inline markers, are listed at the end, and
-make the exit status 1. Needs git on the PATH, but no git history of the project.
+with the user's edits (what git marks only because the changes touch is merged
+again, line by line). The migrations a module brings are chained after the project's
+own head first. Conflicts stay as inline markers, are listed at the end, and make
+the exit status 1. Needs git on the PATH, but no git history of the project.
 """
 
 from __future__ import annotations
