@@ -325,7 +325,11 @@ def merge_file(mine: Path, old: Path | None, new: Path) -> tuple[bytes, int] | N
         str(old or os.devnull),
         str(new),
     ]
-    result = subprocess.run([*command, "--diff3"], capture_output=True, check=False)
+    result = subprocess.run(
+        [*command, "--diff3", "--marker-size", str(READ_BACK_SIZE)],
+        capture_output=True,
+        check=False,
+    )
     if not 0 <= result.returncode < 128:
         return None
     blocks = CONFLICT.split(result.stdout)  # text, then (yours, before, now, text) per conflict
@@ -342,12 +346,18 @@ def merge_file(mine: Path, old: Path | None, new: Path) -> tuple[bytes, int] | N
     return b"".join(merged), conflicts
 
 
-YOURS, BEFORE, NOW = (
-    f"{sign * 7} {label}\n".encode() for sign, label in zip("<|>", MERGE_LABELS, strict=True)
-)
-SEPARATOR = b"=======\n"
-CONFLICT = re.compile(  # as `git merge-file --diff3` marks one
-    b"^%b(.*?)^%b(.*?)^%b(.*?)^%b" % tuple(map(re.escape, (YOURS, BEFORE, SEPARATOR, NOW))),
+def markers(size: int) -> list[bytes]:
+    """Conflict marker lines, as git writes them: yours, template before, separator, now."""
+    yours, before, now = (
+        f"{sign * size} {label}\n".encode() for sign, label in zip("<|>", MERGE_LABELS, strict=True)
+    )
+    return [yours, before, b"=" * size + b"\n", now]
+
+
+YOURS, _, SEPARATOR, NOW = markers(7)  # git's size: what editors and pre-commit look for
+READ_BACK_SIZE = 32  # git's output is read back with markers no line of a file looks like
+CONFLICT = re.compile(
+    b"^%b(.*?)^%b(.*?)^%b(.*?)^%b" % tuple(map(re.escape, markers(READ_BACK_SIZE))),
     re.MULTILINE | re.DOTALL,
 )
 IMPORT_LINE = re.compile(rb"(from \S+ )?import [^()\\]+$")
