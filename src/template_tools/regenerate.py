@@ -6,13 +6,17 @@ base) and the new answers at the current template (theirs) into a temporary fold
 then merges the difference into the project file by file with ``git merge-file``:
 files the template adds appear, files it drops go unless the user changed them
 (then they stay, with a warning), and shared files get the template's change merged
-with the user's edits. Conflicts stay as inline markers, are listed at the end, and
-make the exit status 1. Needs git on the PATH, but no git history of the project.
+with the user's edits (what git marks only because the changes touch is merged
+again, line by line). The migrations a module brings are chained after the project's
+own head first. Conflicts stay as inline markers, are listed at the end, and make
+the exit status 1. Needs git on the PATH, but no git history of the project.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
+import difflib
 import importlib.util
 import io
 import json
@@ -307,16 +311,130 @@ def merge_file(mine: Path, old: Path | None, new: Path) -> tuple[bytes, int] | N
     """The template's change (``old`` -> ``new``) merged into ``mine``, conflicts marked inline.
 
     The number of conflicts comes with the text; None when git cannot merge (binary files).
+    git reports a conflict wherever both sides changed lines that touch, even when neither
+    changed the other's lines: a route added beside a module's line that the template
+    drops. Each conflict is therefore merged again, line by line (``merge_lines``).
     """
     labels = [arg for label in MERGE_LABELS for arg in ("-L", label)]
+    command = [
+        "git",
+        "merge-file",
+        "--stdout",
+        *labels,
+        str(mine),
+        str(old or os.devnull),
+        str(new),
+    ]
     result = subprocess.run(
-        ["git", "merge-file", "--stdout", *labels, str(mine), str(old or os.devnull), str(new)],
+        [*command, "--diff3", "--marker-size", str(READ_BACK_SIZE)],
         capture_output=True,
         check=False,
     )
     if not 0 <= result.returncode < 128:
         return None
-    return result.stdout, result.returncode
+    blocks = CONFLICT.split(result.stdout)  # text, then (yours, before, now, text) per conflict
+    if len(blocks) != 1 + 4 * result.returncode:  # markers it cannot tell (CRLF text): git's
+        return subprocess.run(command, capture_output=True, check=False).stdout, result.returncode
+    merged, conflicts = [blocks[0]], 0
+    for index in range(1, len(blocks), 4):
+        yours, before, now, text = (
+            block.splitlines(keepends=True) for block in blocks[index : index + 4]
+        )
+        lines, unresolved = merge_lines(before, yours, now)
+        merged += [*lines, *text]
+        conflicts += unresolved
+    return b"".join(merged), conflicts
+
+
+def markers(size: int) -> list[bytes]:
+    """Conflict marker lines, as git writes them: yours, template before, separator, now."""
+    yours, before, now = (
+        f"{sign * size} {label}\n".encode() for sign, label in zip("<|>", MERGE_LABELS, strict=True)
+    )
+    return [yours, before, b"=" * size + b"\n", now]
+
+
+YOURS, _, SEPARATOR, NOW = markers(7)  # git's size: what editors and pre-commit look for
+READ_BACK_SIZE = 32  # git's output is read back with markers no line of a file looks like
+CONFLICT = re.compile(
+    b"^%b(.*?)^%b(.*?)^%b(.*?)^%b" % tuple(map(re.escape, markers(READ_BACK_SIZE))),
+    re.MULTILINE | re.DOTALL,
+)
+IMPORT_LINE = re.compile(rb"(from \S+ )?import [^()\\]+$")
+Edit = tuple[int, int, list[bytes]]  # base lines [start, end) become these lines
+
+
+def edits(base: list[bytes], side: list[bytes]) -> list[Edit]:
+    matcher = difflib.SequenceMatcher(None, base, side, autojunk=False)
+    return [
+        (i1, i2, side[j1:j2]) for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal"
+    ]
+
+
+def clash(a: Edit, b: Edit) -> bool:
+    """Both change a base line, or both insert at one place (in which order?)."""
+    if a[0] == a[1] == b[0] == b[1]:
+        return True
+    return a[0] < b[1] and b[0] < a[1]
+
+
+def apply(base: list[bytes], changes: list[Edit], start: int, end: int) -> list[bytes]:
+    lines, position = [], start
+    for i1, i2, new in changes:
+        lines += [*base[position:i1], *new]
+        position = i2
+    return lines + base[position:end]
+
+
+def shared(a: list[bytes], b: list[bytes]) -> int:
+    """How many lines ``a`` and ``b`` start with in common."""
+    return next(
+        (i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b))
+    )
+
+
+def merge_lines(base: list[bytes], yours: list[bytes], now: list[bytes]) -> tuple[list[bytes], int]:
+    """A three-way merge of one conflict git reported, and how many conflicts remain.
+
+    Changes that touch but leave each other's lines alone are both taken: a line added
+    next to one the other side removed or changed. Still conflicts: both sides changed
+    the same base line, or inserted different lines at the same place, except import
+    lines, which are taken both, sorted (their order means nothing; ruff sorts them).
+    """
+    ours, theirs = edits(base, yours), edits(base, now)
+    theirs = [edit for edit in theirs if edit not in ours]  # the same change made twice
+    groups: list[tuple[list[Edit], list[Edit]]] = []  # clashing changes: yours, the template's
+    for edit, side in sorted([(edit, 0) for edit in ours] + [(edit, 1) for edit in theirs]):
+        if groups and any(clash(edit, other) for other in (*groups[-1][0], *groups[-1][1])):
+            groups[-1][side].append(edit)
+        else:
+            groups.append(([edit], []) if side == 0 else ([], [edit]))
+    lines: list[bytes] = []
+    position = conflicts = 0
+    for mine, template in groups:
+        start = min(edit[0] for edit in (*mine, *template))
+        end = max(edit[1] for edit in (*mine, *template))
+        lines += base[position:start]
+        position = end
+        yours_part, now_part = apply(base, mine, start, end), apply(base, template, start, end)
+        if not mine or not template or yours_part == now_part:
+            lines += yours_part if mine else now_part
+        elif start == end and all(IMPORT_LINE.match(line) for line in yours_part + now_part):
+            lines += sorted(set(yours_part + now_part))
+        else:  # marked as git marks it: lines both sides have stay outside the markers
+            same = shared(yours_part, now_part)
+            tail = shared(yours_part[same:][::-1], now_part[same:][::-1])
+            lines += [
+                *yours_part[:same],
+                YOURS,
+                *yours_part[same : len(yours_part) - tail],
+                SEPARATOR,
+                *now_part[same : len(now_part) - tail],
+                NOW,
+                *yours_part[len(yours_part) - tail :],
+            ]
+            conflicts += 1
+    return lines + base[position:], conflicts
 
 
 def merge_path(project: Path, name: str, old: Path, new: Path, report: Report) -> None:
@@ -387,6 +505,101 @@ def merge_env(project: Path, old: Path, new: Path, report: Report) -> None:
         merge_path(project, ENV_FILE, sides[0], sides[1], report)
 
 
+MIGRATION = re.compile(r"(^|/)migrations/versions/[^/]+\.py$")
+DOWN_REVISION = re.compile(r"^(down_revision\b[^=\n]*= ).*$", re.MULTILINE)
+REVISES = re.compile(r"^Revises: .*$", re.MULTILINE)
+Parents = tuple[str, ...]
+
+
+def migrations(root: Path) -> dict[str, tuple[str, Parents]]:
+    """The Alembic revisions under ``root``: file name -> (revision, its parents)."""
+    found = {}
+    for name in sorted(files_under(root)):
+        if not MIGRATION.search(name):
+            continue
+        values: dict[str, Any] = {}
+        try:
+            for node in ast.parse((root / name).read_bytes()).body:
+                if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
+                    target = node.targets[0] if isinstance(node, ast.Assign) else node.target
+                    if isinstance(target, ast.Name) and "revision" in target.id:
+                        values[target.id] = ast.literal_eval(node.value)
+            revision, parent = values.get("revision"), values.get("down_revision") or ()
+            parents = (parent,) if isinstance(parent, str) else tuple(parent)
+        except (SyntaxError, ValueError, TypeError):  # not a migration Alembic could run
+            continue
+        if isinstance(revision, str) and all(isinstance(p, str) for p in parents):
+            found[name] = (revision, parents)
+    return found
+
+
+def set_parents(path: Path, parents: Parents) -> None:
+    """Rewrite a migration's ``down_revision`` (and its docstring's ``Revises:`` line)."""
+    value = ", ".join(f'"{parent}"' for parent in parents)
+    value = "None" if not parents else f"({value})" if len(parents) > 1 else value
+    text = DOWN_REVISION.sub(lambda match: match.group(1) + value, path.read_text(), count=1)
+    path.write_text(REVISES.sub(f"Revises: {', '.join(parents)}", text, count=1))
+
+
+def chain_migrations(project: Path, old: Path, new: Path, report: Report) -> None:
+    """Keep the project's migrations one line: the template's new ones go after its own.
+
+    Prepares the new bake before the merge. A revision the project already has keeps
+    its parent: a module switched on can give it another one in the template (0003_llm
+    after 0002_auth), but that would rewrite a migration databases have already run.
+    Only a parent that goes with a switched-off module is replaced, by its own parent.
+    The revisions a module switched on brings are chained, in the template's order,
+    after the project's head, which may be a revision of the team's own: not after
+    the template's parent, which would make a second head.
+    """
+    mine, before, after = migrations(project), migrations(old), migrations(new)
+    dropped = {
+        revision
+        for name, (revision, _) in before.items()
+        if name not in after and read(project / name) == read(old / name)
+    }
+    chain = {revision: parents for revision, parents in mine.values() if revision not in dropped}
+    skipped = {revision: parents for revision, parents in mine.values() if revision in dropped}
+
+    def kept(revisions: Parents) -> Parents:
+        return tuple(p for r in revisions for p in (kept(skipped[r]) if r in skipped else (r,)))
+
+    chain = {revision: kept(parents) for revision, parents in chain.items()}
+    for name, (revision, parents) in after.items():
+        if name in before and revision in chain and chain[revision] != parents:
+            set_parents(new / name, chain[revision])
+    for name, (revision, parents) in mine.items():  # the team's own, after a dropped one
+        if name not in after and revision in chain and chain[revision] != parents:
+            set_parents(project / name, chain[revision])
+            report.changes.append(("updated", name))
+    template = dict(after.values())
+
+    def depth(revision: str) -> int:
+        return 1 + max((depth(p) for p in template.get(revision, ())), default=0)
+
+    added = sorted(
+        (
+            (name, revision)
+            for name, (revision, _) in after.items()
+            if name not in before and name not in mine and revision not in chain
+        ),
+        key=lambda item: depth(item[1]),
+    )
+    if not added or not chain:
+        return
+    heads = set(chain) - {parent for parents in chain.values() for parent in parents}
+    if len(heads) != 1:
+        report.warnings.append(
+            f"the project's migrations have {len(heads)} heads: the new ones keep the "
+            "template's parents; join the heads with `alembic merge heads`"
+        )
+        return
+    [head] = heads
+    for name, revision in added:
+        set_parents(new / name, (head,))
+        head = revision
+
+
 def read_record(project: Path) -> dict[str, Any]:
     try:
         record: dict[str, Any] = json.loads((project / ANSWERS_FILE).read_text(encoding="utf-8"))
@@ -436,6 +649,7 @@ def regenerate(
             base_template = template_at(current, record["commit"], workdir)
         old = bake(base_template, record["answers"], workdir, "old")
         new = bake(current.path, answers, workdir, "new")
+        chain_migrations(project, old, new, report)
         for name in sorted((files_under(old) | files_under(new)) - RECORD_FILES - {ENV_FILE}):
             merge_path(project, name, old / name, new / name, report)
         merge_env(project, old, new, report)

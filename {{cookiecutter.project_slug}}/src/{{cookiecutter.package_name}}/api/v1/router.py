@@ -23,7 +23,6 @@ from {{ cookiecutter.package_name }}.api.v1.endpoints.users import router as use
 
 api_router = APIRouter()
 api_router.include_router(meta_router)
-api_router.include_router(jobs_router)
 {% if cookiecutter.database != "none" %}
 api_router.include_router(users_router)
 api_router.include_router(notes_router)
@@ -38,3 +37,4 @@ api_router.include_router(api_keys_router)
 {% if cookiecutter.llm != "none" %}
 api_router.include_router(llm_router)
 {% endif %}
+api_router.include_router(jobs_router)
