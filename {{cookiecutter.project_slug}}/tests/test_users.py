@@ -93,7 +93,13 @@ async def test_a_missing_user_is_a_404(client: AsyncClient, method: str) -> None
 
 @pytest.mark.parametrize(
     "body",
-    [{"name": None}, {"password": "secret"}, {"email": "not-an-email"}, {"role": "owner"}],
+    [
+        {"name": None},
+        {"name": "Ada\x00Lovelace"},  # PostgreSQL cannot store a NUL character
+        {"password": "secret"},
+        {"email": "not-an-email"},
+        {"role": "owner"},
+    ],
 )
 async def test_an_invalid_change_is_a_422(client: AsyncClient, body: dict[str, Any]) -> None:
     user = await create_user(client, "ada@example.com")

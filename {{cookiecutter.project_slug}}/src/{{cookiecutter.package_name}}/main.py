@@ -226,13 +226,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         debug=settings.debug,
         lifespan=lifespan,
         openapi_tags=OPENAPI_TAGS,
-        responses=problem_responses(500),
+        responses=problem_responses(413, 500, 504),
     )
     app.state.settings = settings
     register_error_handlers(app)
 
     app.include_router(health.router)
-    app.include_router(api_router, prefix="/api/v1", responses=problem_responses(422))
+    app.include_router(api_router, prefix="/api/v1", responses=problem_responses(400, 422))
 
     # Added last runs first: CORS, then the request ID, then the edge.
     app.add_middleware(

@@ -31,9 +31,15 @@ from {{ cookiecutter.package_name }}.database.models import UserRole, utc_now
 from {{ cookiecutter.package_name }}.database.models import UserRole
 {% endif %}
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Body = Annotated[str, StringConstraints(max_length=10_000)]
+# PostgreSQL cannot store the NUL character in text: refused here, whatever the database.
+NO_NUL = r"^[^\x00]*$"
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=NO_NUL)
+]
+Title = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=NO_NUL)
+]
+Body = Annotated[str, StringConstraints(max_length=10_000, pattern=NO_NUL)]
 {% if jwt %}
 Password = Annotated[
     SecretStr,
@@ -112,9 +118,9 @@ class NoteQuery(PageQuery):
 
 
 class AuditLogQuery(PageQuery):
-    entity_type: str | None = Field(default=None, max_length=64, examples=["users"])
-    entity_id: str | None = Field(default=None, max_length=64)
-    request_id: str | None = Field(default=None, max_length=64)
+    entity_type: str | None = Field(default=None, max_length=64, pattern=NO_NUL, examples=["users"])
+    entity_id: str | None = Field(default=None, max_length=64, pattern=NO_NUL)
+    request_id: str | None = Field(default=None, max_length=64, pattern=NO_NUL)
 {% if cookiecutter.auth != "none" %}
 
 

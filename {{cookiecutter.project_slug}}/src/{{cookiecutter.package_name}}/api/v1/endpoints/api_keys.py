@@ -19,7 +19,7 @@ router = APIRouter(
     prefix="/api-keys",
     tags=["api-keys"],
     dependencies=[Depends(require_scopes(Scope.API_KEYS))],
-    responses=problem_responses(401, 403, 503),
+    responses=problem_responses(401, 403, 429, 503),
 )
 
 

@@ -21,7 +21,7 @@ router = APIRouter(
     prefix="/audit-log",
     tags=["audit"],
     dependencies=[Depends(require_scopes(Scope.AUDIT_READ))],
-    responses=problem_responses(401, 403, 503),
+    responses=problem_responses(401, 403, 429, 503),
 )
 {% else %}
 router = APIRouter(prefix="/audit-log", tags=["audit"], responses=problem_responses(503))

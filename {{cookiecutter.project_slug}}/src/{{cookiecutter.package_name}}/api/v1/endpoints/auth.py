@@ -16,7 +16,7 @@ from {{ cookiecutter.package_name }}.models.requests import (
 from {{ cookiecutter.package_name }}.models.responses import TokenResponse, UserResponse
 from {{ cookiecutter.package_name }}.services.auth_service import IssuedTokens
 
-router = APIRouter(prefix="/auth", tags=["auth"], responses=problem_responses(401, 503))
+router = APIRouter(prefix="/auth", tags=["auth"], responses=problem_responses(401, 429, 503))
 
 
 def client_ip(request: Request) -> str:

@@ -22,7 +22,7 @@ from {{ cookiecutter.package_name }}.models.requests import NoteCreate, NoteQuer
 from {{ cookiecutter.package_name }}.models.responses import NotePage, NoteResponse
 
 {% if cookiecutter.auth != "none" %}
-router = APIRouter(prefix="/notes", tags=["notes"], responses=problem_responses(401, 403, 503))
+router = APIRouter(prefix="/notes", tags=["notes"], responses=problem_responses(401, 403, 429, 503))
 READ = [Depends(require_scopes(Scope.NOTES_READ))]
 WRITE = [Depends(require_scopes(Scope.NOTES_WRITE))]
 {% else %}

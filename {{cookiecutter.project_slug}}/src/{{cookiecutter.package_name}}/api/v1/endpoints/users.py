@@ -24,7 +24,7 @@ from {{ cookiecutter.package_name }}.models.requests import (
 )
 from {{ cookiecutter.package_name }}.models.responses import UserPage, UserResponse
 
-router = APIRouter(prefix="/users", tags=["users"], responses=problem_responses(401, 403, 503))
+router = APIRouter(prefix="/users", tags=["users"], responses=problem_responses(401, 403, 429, 503))
 ADMIN_ONLY = [Depends(require_scopes(Scope.ADMIN))]
 ProfileDep = Annotated[Principal, Depends(require_scopes(Scope.PROFILE))]
 {% else %}
