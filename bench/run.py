@@ -313,8 +313,7 @@ def load_with_python(url: str, seconds: int, connections: int) -> tuple[float, f
         await asyncio.gather(*(client(deadline) for _ in range(connections)))
 
     asyncio.run(main())
-    p99 = statistics.quantiles(latencies, n=100)[98] * 1000
-    return len(latencies) / seconds, p99
+    return len(latencies) / seconds, statistics.quantiles(latencies, n=100)[98] * 1000
 
 
 def post_json(url: str, body: dict[str, object]) -> dict[str, object]:
@@ -331,9 +330,7 @@ def post_json(url: str, body: dict[str, object]) -> dict[str, object]:
 
 def seed_note(server: Server) -> str:
     """A user and a note of theirs; the note's read path."""
-    user = post_json(
-        server.url("/api/v1/users"), {"email": "bench@example.com", "name": "Bench"}
-    )
+    user = post_json(server.url("/api/v1/users"), {"email": "bench@example.com", "name": "Bench"})
     note = post_json(
         server.url("/api/v1/notes"),
         {"owner_id": user["id"], "title": "Benchmark", "body": "A note read by ID."},
@@ -344,28 +341,50 @@ def seed_note(server: Server) -> str:
 # --- LLM streams --------------------------------------------------------------------------
 
 
-async def one_stream(port: int, body: bytes) -> float:
+SERVICE_STREAM = (
+    "/api/v1/llm/complete",
+    json.dumps({"prompt": "Say something.", "stream": True}).encode(),
+    b"event: usage",
+)
+# The same call, straight to the stub: what the upstream alone takes on this machine.
+UPSTREAM_STREAM = (
+    "/anthropic/v1/messages",
+    json.dumps(
+        {
+            "model": "claude-haiku-4-5",
+            "max_tokens": 1024,
+            "stream": True,
+            "messages": [{"role": "user", "content": "Say something."}],
+        }
+    ).encode(),
+    b"event: message_stop",
+)
+
+
+async def one_stream(port: int, call: tuple[str, bytes, bytes]) -> float:
     """Seconds from sending the request to the end of its event stream (checked complete)."""
+    path, body, last_event = call
     begin = time.perf_counter()
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     writer.write(
-        b"POST /api/v1/llm/complete HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-        b"Content-Type: application/json\r\nConnection: close\r\n"
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n".encode()
+        + b"Content-Type: application/json\r\nConnection: close\r\n"
         + f"Content-Length: {len(body)}\r\n\r\n".encode()
         + body
     )
     response = await reader.read()
     elapsed = time.perf_counter() - begin
     writer.close()
-    if not response.startswith(b"HTTP/1.1 200") or b"event: usage" not in response:
+    if not response.startswith(b"HTTP/1.1 200") or last_event not in response:
         msg = f"a stream failed: {response[:300]!r}"
         raise RuntimeError(msg)
     return elapsed
 
 
-async def stream_burst(server: Server, count: int) -> tuple[list[float], int, float]:
+async def stream_burst(
+    server: Server, count: int, call: tuple[str, bytes, bytes] = SERVICE_STREAM
+) -> tuple[list[float], int, float]:
     """``count`` concurrent streams: their durations, the failures, the peak RSS in MB."""
-    body = json.dumps({"prompt": "Say something.", "stream": True}).encode()
     pid = server.process.pid  # type: ignore[union-attr]
     peak = rss_mb(pid)
     done = asyncio.Event()
@@ -378,7 +397,7 @@ async def stream_burst(server: Server, count: int) -> tuple[list[float], int, fl
 
     watcher = asyncio.create_task(watch_memory())
     results = await asyncio.gather(
-        *(one_stream(server.port, body) for _ in range(count)), return_exceptions=True
+        *(one_stream(server.port, call) for _ in range(count)), return_exceptions=True
     )
     done.set()
     await watcher
@@ -386,8 +405,14 @@ async def stream_burst(server: Server, count: int) -> tuple[list[float], int, fl
     return durations, count - len(durations), max(peak, rss_mb(pid))
 
 
-def measure_streams(server: Server, count: int) -> dict[str, float]:
+def p99(durations: list[float]) -> float:
+    durations = sorted(durations)
+    return durations[max(0, int(len(durations) * 0.99) - 1)]
+
+
+def measure_streams(server: Server, stub: Server, count: int) -> dict[str, float]:
     pid = server.process.pid  # type: ignore[union-attr]
+    upstream, _, _ = asyncio.run(stream_burst(stub, count, UPSTREAM_STREAM))
     asyncio.run(stream_burst(server, 20))  # warm up: connections, imports, caches
     before = rss_mb(pid)
     durations, failed, peak = asyncio.run(stream_burst(server, count))
@@ -396,7 +421,8 @@ def measure_streams(server: Server, count: int) -> dict[str, float]:
     durations.sort()
     return {
         "p50": statistics.median(durations),
-        "p99": durations[max(0, int(len(durations) * 0.99) - 1)],
+        "p99": p99(durations),
+        "upstream_p99": p99(upstream),
         "max": durations[-1],
         "failed": failed,
         "rss_before": before,
@@ -408,11 +434,11 @@ def measure_streams(server: Server, count: int) -> dict[str, float]:
 # --- the bake -----------------------------------------------------------------------------
 
 
-def bake(workdir: Path) -> Path:
+def bake(template: Path, workdir: Path) -> Path:
     with contextlib.redirect_stdout(None):
         project = Path(
             cookiecutter(
-                str(TEMPLATE_ROOT), no_input=True, extra_context=ANSWERS, output_dir=str(workdir)
+                str(template), no_input=True, extra_context=ANSWERS, output_dir=str(workdir)
             )
         )
     # With the dev group: it has the stub's server and the other database's driver.
@@ -581,13 +607,19 @@ def ratio_line(name: str, ratio: float, goal: float | None) -> str:
     return f"{name}: ratio {ratio:.2f}{target}"
 
 
-def main() -> None:  # noqa: PLR0915 (one straight sequence of measurements)
+def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--streams", type=int, default=STREAMS)
     parser.add_argument("--quick", action="store_true", help="one round of two seconds")
+    parser.add_argument(
+        "--template",
+        type=Path,
+        default=TEMPLATE_ROOT,
+        help="bake this checkout of the template instead (to compare two versions)",
+    )
     parser.add_argument(
         "--matrix", action="store_true", help="also time the template's matrix (takes hours)"
     )
@@ -608,7 +640,7 @@ def main() -> None:  # noqa: PLR0915 (one straight sequence of measurements)
         lines.append(line)
 
     with tempfile.TemporaryDirectory() as workdir:
-        project = bake(Path(workdir))
+        project = bake(args.template, Path(workdir))
         migrate(project, f"sqlite+aiosqlite:///{project / 'bench.db'}")
         with scratch_postgres(project) as postgres_url:
             servers = servers_for(project, postgres_url)
@@ -617,7 +649,9 @@ def main() -> None:  # noqa: PLR0915 (one straight sequence of measurements)
                     Target("baseline_ping", servers["baseline"], "/ping", None),
                     Target("health_live", servers["service"], "/health/live", 0.75),
                     Target("health_live_traced", servers["traced"], "/health/live", 0.40),
-                    Target("read_by_id_sqlite", servers["service"], seed_note(servers["service"]), 0.20),
+                    Target(
+                        "read_by_id_sqlite", servers["service"], seed_note(servers["service"]), 0.20
+                    ),
                 ]
                 if "postgres" in servers:
                     path = seed_note(servers["postgres"])
@@ -626,9 +660,11 @@ def main() -> None:  # noqa: PLR0915 (one straight sequence of measurements)
                     load(target.server.url(target.path), 1, args.connections)
                 for _ in range(args.rounds):
                     for target in targets:
-                        rps, p99 = load(target.server.url(target.path), args.seconds, args.connections)
+                        rps, p99_ms = load(
+                            target.server.url(target.path), args.seconds, args.connections
+                        )
                         target.rps.append(rps)
-                        target.p99_ms.append(p99)
+                        target.p99_ms.append(p99_ms)
                         target.ratios.append(rps / targets[0].rps[-1])
                 for target in targets:
                     ratio = statistics.median(target.ratios)
@@ -644,14 +680,15 @@ def main() -> None:  # noqa: PLR0915 (one straight sequence of measurements)
                 service = servers["service"]
                 rss_after_load = rss_mb(service.process.pid)  # type: ignore[union-attr]
 
-                streams = measure_streams(service, args.streams)
+                streams = measure_streams(service, servers["stub"], args.streams)
                 stream_ratio = streams["p99"] / UPSTREAM_LATENCY_S
                 report(ratio_line("llm_stream_p99_vs_upstream", stream_ratio, 1.5))
                 report(
                     f"  llm_stream: {args.streams} concurrent streams, upstream latency"
                     f" {UPSTREAM_LATENCY_S * 1000:.0f} ms: p50 {streams['p50'] * 1000:.0f} ms,"
                     f" p99 {streams['p99'] * 1000:.0f} ms, max {streams['max'] * 1000:.0f} ms,"
-                    f" {streams['failed']:.0f} failed"
+                    f" {streams['failed']:.0f} failed; the stub alone: p99"
+                    f" {streams['upstream_p99'] * 1000:.0f} ms"
                 )
                 report(
                     f"  llm_stream_memory: {streams['rss_before']:.0f} MB before,"
@@ -680,7 +717,8 @@ def main() -> None:  # noqa: PLR0915 (one straight sequence of measurements)
             f"template_matrix: {CI_MATRIX_SECONDS} s for the whole template suite in CI on 2 cores"
             " (not measured here: pass --matrix)"
         )
-    write_results(lines, missed, args, tool)
+    if args.template == TEMPLATE_ROOT:
+        write_results(lines, missed, args, tool)
 
 
 if __name__ == "__main__":
