@@ -2,6 +2,9 @@
 
 Resources are opened by the lifespan in ``main.py`` and reach requests through
 the lifespan state (``request.state``); nothing is a module-level global.
+
+Every dependency is ``async def``, even one that awaits nothing: FastAPI runs a
+plain ``def`` dependency in a worker thread, a thread hop on every request.
 """
 
 {% set rate_limited = cookiecutter.auth != "none" or cookiecutter.llm != "none" %}
@@ -99,29 +102,29 @@ from {{ cookiecutter.package_name }}.services.user_service import UserService
 {% endif %}
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_health_checks(request: Request) -> Mapping[str, HealthCheck]:
+async def get_health_checks(request: Request) -> Mapping[str, HealthCheck]:
     checks: Mapping[str, HealthCheck] = request.state.health_checks
     return checks
 {% if cookiecutter.redis == "yes" %}
 
 
-def get_redis(request: Request) -> ArqRedis:
+async def get_redis(request: Request) -> ArqRedis:
     redis: ArqRedis = request.state.redis
     return redis
 
 
-def get_job_queue(request: Request) -> JobQueue:
+async def get_job_queue(request: Request) -> JobQueue:
     queue: JobQueue = request.state.job_queue
     return queue
 {% else %}
 
 
-def get_job_queue(background_tasks: BackgroundTasks) -> JobQueue:
+async def get_job_queue(background_tasks: BackgroundTasks) -> JobQueue:
     return JobQueue(background_tasks)
 {% endif %}
 
@@ -151,12 +154,12 @@ security_log = structlog.get_logger("security")
 {% if jwt %}
 
 
-def get_token_codec(request: Request) -> TokenCodec:
+async def get_token_codec(request: Request) -> TokenCodec:
     codec: TokenCodec = request.state.token_codec
     return codec
 
 
-def get_password_hasher(request: Request) -> PasswordHasher:
+async def get_password_hasher(request: Request) -> PasswordHasher:
     hasher: PasswordHasher = request.state.password_hasher
     return hasher
 
@@ -215,9 +218,10 @@ async def get_current_principal(
 async def _count_failure(request: Request) -> None:
     """Count a failed authentication against the client's IP; 429 once it failed too often."""
     client_ip = request.client.host if request.client else "unknown"
-    limit = parse(get_settings(request).auth_failure_rate_limit)
+    settings = await get_settings(request)
+    limiter = await get_rate_limiter(request)
     try:
-        await get_rate_limiter(request).hit(limit, "auth_failure", client_ip)
+        await limiter.hit(parse(settings.auth_failure_rate_limit), "auth_failure", client_ip)
     except RateLimitedError:
         security_log.warning("auth_rate_limited", limit="auth_failure", client_ip=client_ip)
         raise
@@ -286,7 +290,7 @@ NoteServiceDep = Annotated[NoteService, Depends(get_note_service)]
 {% if rate_limited %}
 
 
-def get_rate_limiter(request: Request) -> RateLimiter:
+async def get_rate_limiter(request: Request) -> RateLimiter:
     limiter: RateLimiter = request.state.rate_limiter
     return limiter
 
@@ -306,7 +310,7 @@ async def get_caller_id(principal: PrincipalDep, session: SessionDep) -> str:
 {% else %}
 
 
-def get_caller_id(request: Request) -> str:
+async def get_caller_id(request: Request) -> str:
     """Who is calling, for per-caller limits and usage: the client address (behind
     a proxy, run uvicorn with ``--forwarded-allow-ips`` so that this is the
     client's and not the proxy's).
@@ -315,7 +319,7 @@ def get_caller_id(request: Request) -> str:
 {% endif %}
 
 
-def get_llm_service(request: Request) -> LLMService:
+async def get_llm_service(request: Request) -> LLMService:
     service: LLMService = request.state.llm_service
     return service
 
@@ -326,11 +330,11 @@ LLMServiceDep = Annotated[LLMService, Depends(get_llm_service)]
 
 
 {% if cookiecutter.auth != "none" %}
-def get_usage_scope(principal: PrincipalDep, caller: CallerIdDep) -> str | None:
+async def get_usage_scope(principal: PrincipalDep, caller: CallerIdDep) -> str | None:
     """Whose LLM usage the request may read: their own, or everyone's (None) for an admin."""
     return None if principal.is_admin else caller
 {% else %}
-def get_usage_scope(caller: CallerIdDep) -> str | None:
+async def get_usage_scope(caller: CallerIdDep) -> str | None:
     """Whose LLM usage the request may read: the caller's own.
 
     None stands for every caller's: once authentication tells administrators

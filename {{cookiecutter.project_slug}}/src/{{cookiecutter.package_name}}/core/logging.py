@@ -4,13 +4,14 @@ The application's own events go through structlog's native pipeline, which is
 several times cheaper per line than the standard library's (it matters: the
 access log writes a line per request). Standard-library records (uvicorn,
 SQLAlchemy) are rendered by the same processors, so every line has one shape
-and carries the ID of the request it belongs to. The last of those processors
-redacts what must never reach a log: credentials, passwords and email addresses.
+and carries the ID of the request it belongs to. One of those processors redacts
+what must never reach a log: credentials, passwords and email addresses.
 """
 
 import logging
 import re
 import sys
+from functools import lru_cache
 from typing import Any
 
 import structlog
@@ -66,7 +67,15 @@ def _redact_match(match: re.Match[str]) -> str:
     return REDACTED
 
 
+@lru_cache(maxsize=1024)
+def _is_secret_key(key: str) -> bool:
+    """Keys come from code, a small set: each is matched once, not once per line."""
+    return SECRET_KEY_NAMES.search(key) is not None
+
+
 def _redact(value: Any) -> Any:
+    if isinstance(value, int | float | bool | None):
+        return value
     if isinstance(value, str):
         if "." in value:
             value = SECRET_VALUES.sub(_redact_match, value)
@@ -81,7 +90,7 @@ def _redact(value: Any) -> Any:
 
 
 def _redact_item(key: object, value: Any) -> Any:
-    if isinstance(value, str | bytes) and SECRET_KEY_NAMES.search(str(key)):
+    if isinstance(value, str | bytes) and _is_secret_key(str(key)):
         return REDACTED
     return _redact(value)
 
@@ -98,8 +107,6 @@ def configure_logging(settings: Settings) -> None:
 {% if cookiecutter.observability == "yes" %}
         add_trace_ids,
 {% endif %}
-        structlog.processors.add_log_level,
-        structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
     renderer: Processor
     if settings.json_logs:
@@ -107,7 +114,13 @@ def configure_logging(settings: Settings) -> None:
         renderer = structlog.processors.JSONRenderer()
     else:
         renderer = structlog.dev.ConsoleRenderer()
-    shared.append(redact_secrets)
+    # The level and the time hold no secrets: they are added after the redaction,
+    # which then has two fields fewer to look at on every line.
+    shared += [
+        redact_secrets,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
 
     structlog.configure(
         processors=[*shared, renderer],

@@ -95,6 +95,9 @@ class MetricsMiddleware:
         self.app = app
         self.metrics = metrics
         self._templates: dict[int, str] = {}  # by id(): routes are not hashable
+        # The labelled children, looked up once per (method, route, status): a
+        # lookup takes a lock and builds a key, per metric and request.
+        self._children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -116,9 +119,17 @@ class MetricsMiddleware:
             await self.app(scope, receive, send_with_status)
         finally:
             in_progress.dec()
-            labels = (scope["method"], self._route_template(scope), str(status))
-            self.metrics.requests.labels(*labels).inc()
-            self.metrics.request_duration.labels(*labels).observe(time.perf_counter() - start)
+            key = (scope["method"], self._route_template(scope), status)
+            if (children := self._children.get(key)) is None:
+                labels = (key[0], key[1], str(status))
+                children = (
+                    self.metrics.requests.labels(*labels),
+                    self.metrics.request_duration.labels(*labels),
+                )
+                self._children[key] = children
+            requests, duration = children
+            requests.inc()
+            duration.observe(time.perf_counter() - start)
 
     def _route_template(self, scope: Scope) -> str:
         """The matched route's path template ("/items/{item_id}"), bounded unlike raw paths."""

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from {{ cookiecutter.package_name }}.core.config import Settings
+from {{ cookiecutter.package_name }}.database.session import TrackedSession
 from {{ cookiecutter.package_name }}.services.health_service import HealthCheck
 
 
@@ -49,7 +50,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     # Objects stay readable after the commit (responses are built from them).
-    return async_sessionmaker(engine, expire_on_commit=False)
+    return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=TrackedSession)
 
 
 def database_check(engine: AsyncEngine) -> HealthCheck:

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import structlog
+from sqlalchemy import event
 from sqlalchemy.exc import (
     DBAPIError,
     IntegrityError,
@@ -19,6 +20,7 @@ from sqlalchemy.exc import (
 )
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
 from {{ cookiecutter.package_name }}.core.errors import ConflictError, ServiceUnavailableError
 
@@ -26,6 +28,32 @@ logger = structlog.get_logger(__name__)
 
 UNAVAILABLE = "The database is unavailable; try again later."
 CONFLICT = "The request conflicts with existing data."
+
+
+WROTE = "wrote"
+
+
+class TrackedSession(Session):
+    """A session that notes when it writes, so that a unit of work that only read
+    ends without a commit (closing it rolls back: one database round trip, not two).
+    """
+
+
+@event.listens_for(TrackedSession, "after_flush")
+def _note_flush(session: Session, _: UOWTransaction) -> None:
+    session.info[WROTE] = True
+
+
+@event.listens_for(TrackedSession, "do_orm_execute")
+def _note_statement(state: ORMExecuteState) -> None:
+    if not state.is_select:
+        state.session.info[WROTE] = True
+
+
+def _may_have_written(session: Session) -> bool:
+    if not isinstance(session, TrackedSession) or session.info.get(WROTE, False):
+        return True
+    return bool(session.new or session.dirty or session.deleted)
 
 
 def _connection_lost(exc: SQLAlchemyError) -> bool:
@@ -38,7 +66,7 @@ def _connection_lost(exc: SQLAlchemyError) -> bool:
 async def unit_of_work(
     sessions: async_sessionmaker[AsyncSession],
 ) -> AsyncIterator[AsyncSession]:
-    """Commit when the block succeeds; on any error, closing the session rolls back."""
+    """Commit when the block succeeds (and wrote); on any error, closing the session rolls back."""
     async with sessions() as session:
         try:
             # Check a connection out now, so that an unreachable database is a
@@ -49,7 +77,8 @@ async def unit_of_work(
             raise ServiceUnavailableError(UNAVAILABLE) from exc
         try:
             yield session
-            await session.commit()
+            if _may_have_written(session.sync_session):
+                await session.commit()
         except IntegrityError as exc:
             raise ConflictError(CONFLICT) from exc
         except SQLAlchemyError as exc:

@@ -19,7 +19,7 @@ from {{ cookiecutter.package_name }}.services.auth_service import IssuedTokens
 router = APIRouter(prefix="/auth", tags=["auth"], responses=problem_responses(401, 429, 503))
 
 
-def client_ip(request: Request) -> str:
+async def client_ip(request: Request) -> str:
     """The client's address; behind a proxy, run uvicorn with --forwarded-allow-ips."""
     return request.client.host if request.client else "unknown"
 
