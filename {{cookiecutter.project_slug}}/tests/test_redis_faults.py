@@ -104,8 +104,8 @@ async def test_completions_are_answered_uncached_and_unlimited_while_redis_is_do
     request = {"prompt": "Say hello", "temperature": 0}
 
     async with serve(create_app(strict)) as client:
-        responses = [await client.post("/api/v1/llm/complete", json=request) for _ in range(3)]
+        responses = [await client.post("/api/v1/llm/complete", json=request) for _ in range(2)]
 
-    assert [response.status_code for response in responses] == [200, 200, 200]
-    assert [response.json()["cached"] for response in responses] == [False, False, False]
+    assert [response.status_code for response in responses] == [200, 200]
+    assert [response.json()["cached"] for response in responses] == [False, False]
 {% endif %}
