@@ -17,15 +17,21 @@ import socket
 from collections.abc import Iterator
 
 import pytest
-{% if cookiecutter.database != "none" and cookiecutter.llm != "none" %}
+{% if cookiecutter.database != "none" and cookiecutter.auth == "none" and cookiecutter.llm != "none" %}
 from sqlalchemy.ext.asyncio import AsyncEngine
 {% endif %}
 
 from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.main import create_app
-{% if jwt %}
+{% if jwt and cookiecutter.llm != "none" %}
+from {{ cookiecutter.package_name }}.scripts.create_admin import CreatedAdmin
+from tests.conftest import ADMIN_EMAIL, Serve, bearer, log_in
+{% elif jwt %}
 from {{ cookiecutter.package_name }}.scripts.create_admin import CreatedAdmin
 from tests.conftest import ADMIN_EMAIL, Serve, log_in
+{% elif cookiecutter.auth == "api_key" and cookiecutter.llm != "none" %}
+from {{ cookiecutter.package_name }}.scripts.create_admin import CreatedAdmin
+from tests.conftest import Serve
 {% else %}
 from tests.conftest import Serve
 {% endif %}
@@ -91,7 +97,11 @@ async def test_failed_authentications_are_401_while_the_rate_limit_counters_are_
 {% if cookiecutter.llm != "none" %}
 
 
-{% if cookiecutter.database != "none" %}
+{% if cookiecutter.auth != "none" %}
+async def test_completions_are_answered_uncached_and_unlimited_while_redis_is_down(
+    redis_down: Settings, serve: Serve, admin: CreatedAdmin
+) -> None:
+{% elif cookiecutter.database != "none" %}
 async def test_completions_are_answered_uncached_and_unlimited_while_redis_is_down(
     redis_down: Settings, serve: Serve, database: AsyncEngine
 ) -> None:
@@ -104,6 +114,11 @@ async def test_completions_are_answered_uncached_and_unlimited_while_redis_is_do
     request = {"prompt": "Say hello", "temperature": 0}
 
     async with serve(create_app(strict)) as client:
+{% if jwt %}
+        client.headers.update(bearer((await log_in(client, ADMIN_EMAIL))["access_token"]))
+{% elif cookiecutter.auth == "api_key" %}
+        client.headers["X-API-Key"] = admin.api_key
+{% endif %}
         responses = [await client.post("/api/v1/llm/complete", json=request) for _ in range(2)]
 
     assert [response.status_code for response in responses] == [200, 200]
