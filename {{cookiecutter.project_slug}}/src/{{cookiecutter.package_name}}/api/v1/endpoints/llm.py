@@ -53,7 +53,7 @@ router = APIRouter(
     prefix="/llm",
     tags=["llm"],
     dependencies=[Depends(require_scopes(authorization.Scope.LLM))],
-    responses=problem_responses(401, 403),
+    responses=problem_responses(401, 403, 429),
 )
 {% else %}
 router = APIRouter(prefix="/llm", tags=["llm"])
