@@ -145,11 +145,20 @@ async def test_pages_together_list_every_user_once(client: AsyncClient) -> None:
 {% endif %}
 
 
-@pytest.mark.parametrize("params", [{"limit": 0}, {"limit": 101}, {"offset": -1}])
+@pytest.mark.parametrize(
+    "params", [{"limit": 0}, {"limit": 101}, {"offset": -1}, {"offset": 2**63}]
+)
 async def test_out_of_range_paging_is_a_422(client: AsyncClient, params: dict[str, int]) -> None:
     response = await client.get(USERS, params=params)
 
     assert response.status_code == 422
+
+
+async def test_the_deepest_offset_the_database_takes_is_an_empty_page(client: AsyncClient) -> None:
+    response = await client.get(USERS, params={"offset": 2**63 - 1})
+
+    assert response.status_code == 200
+    assert response.json()["items"] == []
 
 
 async def test_lists_filter_by_role_and_activity(client: AsyncClient) -> None:

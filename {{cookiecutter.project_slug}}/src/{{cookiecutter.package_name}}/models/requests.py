@@ -103,9 +103,13 @@ class NoteUpdate(Patch):
     body: Body | None = None
 
 
+# The largest OFFSET SQLite and PostgreSQL take (a signed 64-bit integer).
+MAX_OFFSET = 2**63 - 1
+
+
 class PageQuery(BaseModel):
     limit: int = Field(default=20, ge=1, le=100, description="Items per page.")
-    offset: int = Field(default=0, ge=0, description="Items to skip.")
+    offset: int = Field(default=0, ge=0, le=MAX_OFFSET, description="Items to skip.")
 
 
 class UserQuery(PageQuery):
