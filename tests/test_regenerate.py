@@ -82,6 +82,16 @@ def replace_once(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new))
 
 
+ITEMS_DOCS = """\
+## Items
+
+### `GET /api/v1/items`
+
+Paging of the items list. Auth: none. Success: 200.
+
+"""
+
+
 def add_items_route(project: Path) -> None:
     """A route and a setting of the team's own, registered in the shared router and settings."""
     package = project / "src" / PACKAGE
@@ -101,6 +111,20 @@ def add_items_route(project: Path) -> None:
         "\n    host: str",
         "\n    items_page_size: int = Field(default=20, ge=1, le=100)\n\n    host: str",
     )
+    replace_once(project / "docs/api.md", "## Health\n", ITEMS_DOCS + "## Health\n")
+
+
+def refresh_generated_docs(project: Path, answers: dict[str, Any]) -> None:
+    """What the project's docs tests ask after a change of settings or tables: regenerate
+    the settings table and the ER diagram (regenerate merges the template's versions of
+    them, which know nothing of the team's own settings and tables).
+    """
+    env = project_env(answers)
+    run([UV, "sync", "--quiet"], project, env)
+    scripts = ["config_docs", *(["erd"] if answers["database"] != "none" else [])]
+    for script in scripts:
+        module = f"{answers['package_name']}.scripts.{script}"
+        run([UV, "run", "--no-sync", "python", "-m", module, "--write"], project, env)
 
 
 def generate(template: Path | str, folder: Path, **answers: str) -> Path:
@@ -222,6 +246,7 @@ def test_switching_the_llm_module_on_keeps_the_users_route_setting_and_files(
     assert snapshot(project) == snapshot(expected)
     assert secret_key(project) == key
     assert "RATE_LIMIT_STORAGE_URI" in (project / ".env").read_text()
+    refresh_generated_docs(project, answers)
     check_project(project, answers)
 
 
@@ -260,6 +285,7 @@ def test_switching_the_llm_module_off_removes_it_and_keeps_the_users_code(
     assert secret_key(project) == key
     expected = expected_project(template, tmp_path / "expected", add_items_route, llm="none")
     assert snapshot(project) == snapshot(expected)
+    refresh_generated_docs(project, answers)
     check_project(project, answers)
 
 
@@ -381,6 +407,7 @@ def test_switching_auth_on_chains_its_migration_after_the_projects_own(
         assert '"0001_core"' in (versions / "0003_llm.py").read_text()  # as it ran
         assert f'= "{team_revision}"' in (versions / "0002_auth.py").read_text()
         answers = recorded(project)["answers"]
+        refresh_generated_docs(project, answers)
         check_project(project, answers)  # its linters, and its tests on SQLite and PostgreSQL
         env = project_env(answers)
         heads = run([*alembic, "heads"], project, env).splitlines()
