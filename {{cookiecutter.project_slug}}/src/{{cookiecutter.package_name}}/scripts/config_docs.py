@@ -6,7 +6,6 @@
 It reads the ``Settings`` class of ``core/config.py``: run it after changing a setting.
 """
 
-import argparse
 import enum
 import json
 import sys
@@ -19,7 +18,7 @@ from pydantic import SecretStr
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
 from {{ cookiecutter.package_name }}.core.config import Settings
-from {{ cookiecutter.package_name }}.scripts import DOCS, write_generated_part
+from {{ cookiecutter.package_name }}.scripts import DOCS, print_or_write
 
 DOCUMENT = DOCS / "configuration.md"
 MARKER = "settings"
@@ -114,14 +113,9 @@ def settings_table(settings: type[Settings] = Settings) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Print or write the table of settings.")
-    parser.add_argument("--write", action="store_true", help=f"update {DOCUMENT.name}")
-    args = parser.parse_args(argv)
-    if args.write:
-        write_generated_part(DOCUMENT, MARKER, settings_table())
-    else:
-        sys.stdout.write(settings_table())
-    return 0
+    return print_or_write(
+        argv, "Print or write the table of settings.", settings_table, DOCUMENT, MARKER
+    )
 
 
 if __name__ == "__main__":

@@ -6,7 +6,6 @@
 It reads the SQLAlchemy metadata of ``database/models.py``: run it after changing a model.
 """
 
-import argparse
 import enum
 import sys
 from collections.abc import Sequence
@@ -29,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from {{ cookiecutter.package_name }}.database.models import Base
-from {{ cookiecutter.package_name }}.scripts import DOCS, write_generated_part
+from {{ cookiecutter.package_name }}.scripts import DOCS, print_or_write
 
 DOCUMENT = DOCS / "database.md"
 MARKER = "erd"
@@ -100,14 +99,9 @@ def erd(metadata: MetaData = Base.metadata) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Print or write the ER diagram of the tables.")
-    parser.add_argument("--write", action="store_true", help=f"update {DOCUMENT.name}")
-    args = parser.parse_args(argv)
-    if args.write:
-        write_generated_part(DOCUMENT, MARKER, erd())
-    else:
-        sys.stdout.write(erd())
-    return 0
+    return print_or_write(
+        argv, "Print or write the ER diagram of the tables.", erd, DOCUMENT, MARKER
+    )
 
 
 if __name__ == "__main__":
