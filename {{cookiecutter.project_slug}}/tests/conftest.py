@@ -1,60 +1,86 @@
 {% set jwt = cookiecutter.auth in ["jwt", "jwt_and_api_key"] %}
-{% if cookiecutter.auth != "none" %}
-"""Fixtures: the app with its lifespan actually run, HTTP clients for it, and accounts.
+{% set db = cookiecutter.database != "none" %}
+{% set auth = cookiecutter.auth != "none" %}
+{% if db %}
+"""Fixtures: the test database, the app with its lifespan actually run, and HTTP clients.
 
-``client`` is signed in as an admin made by ``scripts.create_admin``; ``anonymous`` has
-no credentials: send an account's headers with each of its requests.
+The schema is built once per test session (per xdist worker) by running the Alembic
+migrations. Each test then runs inside one database transaction that is rolled back
+when it ends: every session the app or the test opens joins that transaction (its
+commits become savepoints), so tests see their own writes and never each other's.
+A test that must see real commits or real connection loss is marked
+``own_database`` and gets a freshly migrated database of its own.
+{% if auth %}
+
+``client`` is signed in as an admin made once per test session by
+``scripts.create_admin``; ``anonymous`` has no credentials: send an account's headers
+with each of its requests.
+{% endif %}
 """
 {% else %}
 """Fixtures: the app with its lifespan actually run, and an HTTP client for it."""
 {% endif %}
 
-{% if cookiecutter.database != "none" or cookiecutter.redis == "yes" %}
+{% if db %}
+import asyncio
+{% endif %}
+{% if db or cookiecutter.redis == "yes" %}
 import os
 {% endif %}
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-{% if cookiecutter.auth != "none" %}
+{% if auth %}
 from dataclasses import dataclass
 {% endif %}
-{% if cookiecutter.database != "none" %}
+{% if db %}
 from pathlib import Path
 {% endif %}
-{% if cookiecutter.redis == "yes" or jwt %}
 from typing import Any
-{% endif %}
-{% if cookiecutter.redis == "yes" %}
+{% if db or cookiecutter.redis == "yes" %}
 from uuid import uuid4
 {% endif %}
 
 import pytest
-from asgi_lifespan import LifespanManager
+{% if db %}
+from alembic import command
+from alembic.config import Config
+{% endif %}
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
-{% if cookiecutter.database != "none" %}
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from hypothesis import settings as hypothesis_settings
+{% if db %}
+from sqlalchemy import event, make_url, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 {% endif %}
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 {% if cookiecutter.auth == "api_key" %}
 from {{ cookiecutter.package_name }}.core.authorization import ROLE_SCOPES
 {% endif %}
 from {{ cookiecutter.package_name }}.core.config import Environment, Settings
-{% if cookiecutter.database != "none" %}
-from {{ cookiecutter.package_name }}.database.engine import create_engine, create_session_factory
+{% if db %}
+from {{ cookiecutter.package_name }}.database.engine import create_engine
 {% if cookiecutter.auth == "api_key" %}
 from {{ cookiecutter.package_name }}.database.models import Base, UserRole
 {% else %}
 from {{ cookiecutter.package_name }}.database.models import Base
 {% endif %}
+from {{ cookiecutter.package_name }}.database.session import WROTE, TrackedSession
 {% endif %}
 from {{ cookiecutter.package_name }}.main import create_app
-{% if cookiecutter.auth != "none" %}
+{% if auth %}
 from {{ cookiecutter.package_name }}.scripts.create_admin import CreatedAdmin, create_admin
 {% endif %}
 
+Start = Callable[[FastAPI], AbstractAsyncContextManager[ASGIApp]]
 Serve = Callable[[FastAPI], AbstractAsyncContextManager[AsyncClient]]
-{% if cookiecutter.auth != "none" %}
+{% if db %}
+ALEMBIC_INI = Path(__file__).resolve().parent.parent / "alembic.ini"
+OWN_DATABASE = "own_database"
+{% endif %}
+{% if auth %}
 
 USERS = "/api/v1/users"
 ADMIN_EMAIL = "root@example.com"
@@ -66,37 +92,27 @@ API_KEYS = "/api/v1/api-keys"
 {% endif %}
 {% endif %}
 
-
-@asynccontextmanager
-async def _serve(app: FastAPI) -> AsyncIterator[AsyncClient]:
-    """Run the app's lifespan and give a client that talks to it in-process."""
-    async with LifespanManager(app) as manager:
-        transport = ASGITransport(app=manager.app)
-        async with AsyncClient(transport=transport, base_url="http://testserver") as client:
-            yield client
+# How hard tests/test_fuzz.py looks: a few reproducible examples per operation in
+# every run; ``pytest --hypothesis-profile=deep`` for a long random search.
+hypothesis_settings.register_profile("default", max_examples=8, derandomize=True, database=None)
+hypothesis_settings.register_profile("deep", max_examples=500, derandomize=False)
+{% if db %}
 
 
-@pytest.fixture
-def serve() -> Serve:
-    return _serve
-
-
-@pytest.fixture
-{% if cookiecutter.database != "none" %}
-def settings(tmp_path: Path) -> Settings:
-    """Test settings: SQLite in a temporary folder, or ``TEST_DATABASE_URL`` when set."""
-    database_url = os.environ.get(
-        "TEST_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{OWN_DATABASE}: the test needs real commits or connection loss, so it gets a "
+        "freshly migrated database of its own instead of the shared one's rollback",
     )
-{% else %}
-def settings() -> Settings:
 {% endif %}
+
+
+def make_settings(**overrides: Any) -> Settings:
+    """Settings for tests: no ``.env``, the test environment, nothing that leaves the machine."""
     return Settings(
         _env_file=None,
         environment=Environment.TEST,
-{% if cookiecutter.database != "none" %}
-        database_url=database_url,
-{% endif %}
 {% if cookiecutter.llm != "none" %}
         llm_providers=["fake"],
 {% endif %}
@@ -108,6 +124,7 @@ def settings() -> Settings:
 {% if cookiecutter.redis == "yes" %}
         **redis_settings(),
 {% endif %}
+        **overrides,
     )
 {% if cookiecutter.redis == "yes" %}
 
@@ -120,7 +137,7 @@ def redis_settings() -> dict[str, Any]:
     return {
         "redis_url": os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0"),
         "job_queue_name": f"test:{uuid4().hex}:jobs",
-{% if cookiecutter.auth != "none" or cookiecutter.llm != "none" %}
+{% if auth or cookiecutter.llm != "none" %}
         # Fresh counters for every test; test_rate_limit shares them through Redis.
         "rate_limit_storage_uri": "memory://",
 {% endif %}
@@ -130,42 +147,240 @@ def redis_settings() -> dict[str, Any]:
 {% endif %}
     }
 {% endif %}
-{% if cookiecutter.database != "none" %}
+
+
+@asynccontextmanager
+async def running(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
+    """Run the app's lifespan as a server does; yield the state it hands to requests."""
+    async with app.router.lifespan_context(app) as state:
+        yield dict(state or {})
+
+
+def with_state(app: FastAPI, state: dict[str, Any]) -> ASGIApp:
+    """``app`` as a server serves it: each request gets a copy of the lifespan state."""
+
+    async def serve_request(scope: Scope, receive: Receive, send: Send) -> None:
+        scope["state"] = dict(state)
+        await app(scope, receive, send)
+
+    return serve_request
+
+
+@asynccontextmanager
+async def client_of(app: ASGIApp) -> AsyncIterator[AsyncClient]:
+    """A client that talks to ``app`` in-process."""
+    transport = ASGITransport(app=app)
+    async with AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+
+
+@pytest.fixture
+def serve(start: Start) -> Serve:
+    """Serve an app: its lifespan runs, and a client talks to it in-process."""
+
+    @asynccontextmanager
+    async def serving(app: FastAPI) -> AsyncIterator[AsyncClient]:
+        async with start(app) as asgi, client_of(asgi) as client:
+            yield client
+
+    return serving
+{% if db %}
+
+
+def use_savepoints(engine: AsyncEngine) -> AsyncEngine:
+    """Let a rolled-back test transaction hold savepoints on SQLite too.
+
+    The SQLite driver begins transactions itself, lazily, and a savepoint outside one
+    commits when released; SQLAlchemy's documented fix is to begin them ourselves.
+    """
+    if engine.dialect.name != "sqlite":
+        return engine
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _no_driver_transactions(dbapi_connection: DBAPIConnection, _: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+    return engine
 
 
 async def drop_schema(engine: AsyncEngine) -> None:
-    """Drop every table, Alembic's too: a PostgreSQL test database serves every test."""
+    """Drop every table, Alembic's too (a database left by an interrupted run)."""
     async with engine.begin() as connection:
         await connection.run_sync(Base.metadata.drop_all)
         await connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
 
 
-@pytest.fixture
-async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
-    """The test database, empty before the test and emptied after it."""
-    engine = create_engine(settings)
-    await drop_schema(engine)
-    yield engine
-    await drop_schema(engine)
-    await engine.dispose()
+async def migrate(database_url: str) -> None:
+    """Build the schema the way production does: ``alembic upgrade head``."""
+    config = Config(ALEMBIC_INI)
+    config.attributes["database_url"] = database_url
+    # Alembic runs its own event loop: give it a thread of its own.
+    await asyncio.to_thread(command.upgrade, config, "head")
+
+
+@asynccontextmanager
+async def new_database(base_url: str, name: str) -> AsyncIterator[str]:
+    """A new, empty PostgreSQL database beside ``base_url``'s, dropped afterwards."""
+    admin = create_engine(make_settings(database_url=base_url)).execution_options(
+        isolation_level="AUTOCOMMIT"
+    )
+    async with admin.connect() as connection:
+        await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(base_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        async with admin.connect() as connection:
+            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()
+
+
+@asynccontextmanager
+async def migrated_database(url: str) -> AsyncIterator[AsyncEngine]:
+    engine = use_savepoints(create_engine(make_settings(database_url=url)))
+    try:
+        await drop_schema(engine)
+        await migrate(url)
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+class JoinedSession(TrackedSession):
+    """A session of the app inside the test's transaction, where its commit is a savepoint.
+
+    In production each session has a connection of its own; here they share the test's,
+    and their savepoints nest. A session that only read and ends without a commit would
+    roll back to its savepoint, undoing what sessions opened after it wrote meanwhile
+    (a login checked by one session, a password changed by another): it releases its
+    savepoint instead, which changes nothing of its own.
+    """
+
+    def close(self) -> None:
+        transaction = self.get_transaction()
+        wrote = self.info.get(WROTE, False) or self.new or self.dirty or self.deleted
+        if transaction is not None and transaction.is_active and not wrote:
+            self.commit()
+        super().close()
+
+
+@pytest.fixture(scope="session")
+async def shared_database(
+    tmp_path_factory: pytest.TempPathFactory, worker_id: str
+) -> AsyncIterator[AsyncEngine]:
+    """The database that tests share, migrated once: SQLite in a temporary folder, or
+    ``TEST_DATABASE_URL`` (each xdist worker on a database of its own beside it).
+    """
+    base_url = os.environ.get("TEST_DATABASE_URL")
+    if base_url is None:
+        path = tmp_path_factory.mktemp("database") / "test.db"
+        async with migrated_database(f"sqlite+aiosqlite:///{path}") as engine:
+            yield engine
+    elif worker_id == "master":
+        async with migrated_database(base_url) as engine:
+            yield engine
+    else:
+        name = f"{make_url(base_url).database}_{worker_id}"
+        async with new_database(base_url, name) as url, migrated_database(url) as engine:
+            yield engine
 
 
 @pytest.fixture
-async def database(engine: AsyncEngine) -> AsyncEngine:
-    """The test database with the models' tables, created fresh for this test."""
-    async with engine.begin() as connection:
-        await connection.run_sync(Base.metadata.create_all)
-    return engine
+async def database(
+    request: pytest.FixtureRequest,
+    shared_database: AsyncEngine,
+    tmp_path: Path,
+) -> AsyncIterator[AsyncEngine]:
+    """The test's database, migrated: the shared one, or one of its own (``own_database``).
+
+    Write to the shared one only through ``connection`` or ``session``: what an engine
+    commits there stays for the tests after.
+    """
+    if request.node.get_closest_marker(OWN_DATABASE) is None:
+        yield shared_database
+        return
+    if shared_database.dialect.name == "sqlite":
+        async with migrated_database(f"sqlite+aiosqlite:///{tmp_path / 'own.db'}") as engine:
+            yield engine
+        return
+    base_url = shared_database.url.render_as_string(hide_password=False)
+    name = f"{shared_database.url.database}_{uuid4().hex[:12]}"
+    async with new_database(base_url, name) as url, migrated_database(url) as engine:
+        yield engine
 
 
 @pytest.fixture
-async def session(database: AsyncEngine) -> AsyncIterator[AsyncSession]:
-    async with create_session_factory(database)() as session:
+async def connection(database: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection in the transaction that the test's writes go to, rolled back after it."""
+    async with database.connect() as connection:
+        transaction = await connection.begin()
+        try:
+            yield connection
+        finally:
+            await transaction.rollback()
+
+
+@pytest.fixture
+async def session(connection: AsyncConnection) -> AsyncIterator[AsyncSession]:
+    """A session in the test's transaction: it sees what the app wrote, and the app sees it."""
+    async with AsyncSession(
+        bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+    ) as session:
         yield session
+
+
+@pytest.fixture
+def settings(database: AsyncEngine) -> Settings:
+    """Test settings on the test's database."""
+    return make_settings(database_url=database.url.render_as_string(hide_password=False))
+
+
+@pytest.fixture
+def start(
+    request: pytest.FixtureRequest, database: AsyncEngine, connection: AsyncConnection
+) -> Start:
+    """Start an app; one on the shared database joins the test's transaction."""
+    shared = request.node.get_closest_marker(OWN_DATABASE) is None
+    url = database.url.render_as_string(hide_password=False)
+
+    @asynccontextmanager
+    async def starting(app: FastAPI) -> AsyncIterator[ASGIApp]:
+        async with running(app) as state:
+            if shared and app.state.settings.database_url == url:
+                state["db_sessions"].configure(
+                    bind=connection,
+                    join_transaction_mode="create_savepoint",
+                    sync_session_class=JoinedSession,
+                )
+            yield with_state(app, state)
+
+    return starting
+{% else %}
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return make_settings()
+
+
+@pytest.fixture
+def start() -> Start:
+    """Start an app: its lifespan runs for as long as the block."""
+
+    @asynccontextmanager
+    async def starting(app: FastAPI) -> AsyncIterator[ASGIApp]:
+        async with running(app) as state:
+            yield with_state(app, state)
+
+    return starting
 {% endif %}
+{% if auth %}
 
 
-{% if cookiecutter.auth != "none" %}
 @dataclass(frozen=True)
 class Account:
     """A user of the service, and the headers that authenticate as them."""
@@ -211,34 +426,66 @@ async def sign_up(client: AsyncClient, email: str, role: str = "member") -> Acco
 {% endif %}
 
 
-@pytest.fixture
-async def admin(settings: Settings, database: AsyncEngine) -> CreatedAdmin:
-    """The first admin, made the way the README says: with ``scripts.create_admin``."""
+async def make_admin(settings: Settings) -> tuple[CreatedAdmin, dict[str, str]]:
+    """The first admin, made the way the README says (``scripts.create_admin``), and the
+    headers that authenticate as them.
+    """
 {% if jwt %}
-    return await create_admin(settings, email=ADMIN_EMAIL, name="Admin", password=PASSWORD)
+    admin = await create_admin(settings, email=ADMIN_EMAIL, name="Admin", password=PASSWORD)
+    app = create_app(settings)
+    async with running(app) as state, client_of(with_state(app, state)) as client:
+        return admin, bearer((await log_in(client, ADMIN_EMAIL))["access_token"])
 {% else %}
-    return await create_admin(settings, email=ADMIN_EMAIL, name="Admin")
+    admin = await create_admin(settings, email=ADMIN_EMAIL, name="Admin")
+    return admin, {"X-API-Key": admin.api_key}
 {% endif %}
+
+
+@pytest.fixture(scope="session")
+async def shared_admin(shared_database: AsyncEngine) -> tuple[CreatedAdmin, dict[str, str]]:
+    """The shared database's admin, committed once for the whole session."""
+    url = shared_database.url.render_as_string(hide_password=False)
+    return await make_admin(make_settings(database_url=url))
+
+
+@pytest.fixture
+async def own_admin(settings: Settings) -> tuple[CreatedAdmin, dict[str, str]]:
+    """The admin of a test's own database."""
+    return await make_admin(settings)
+
+
+@pytest.fixture
+def signed_in_admin(request: pytest.FixtureRequest) -> tuple[CreatedAdmin, dict[str, str]]:
+    own = request.node.get_closest_marker(OWN_DATABASE) is not None
+    admin: tuple[CreatedAdmin, dict[str, str]] = request.getfixturevalue(
+        "own_admin" if own else "shared_admin"
+    )
+    return admin
+
+
+@pytest.fixture
+def admin(signed_in_admin: tuple[CreatedAdmin, dict[str, str]]) -> CreatedAdmin:
+    return signed_in_admin[0]
+
+
+@pytest.fixture
+def admin_headers(signed_in_admin: tuple[CreatedAdmin, dict[str, str]]) -> dict[str, str]:
+    """The admin's credentials, good for every app of the test's settings."""
+    return signed_in_admin[1]
 
 
 @pytest.fixture
 async def client(
-    settings: Settings, serve: Serve, admin: CreatedAdmin
+    settings: Settings, serve: Serve, admin_headers: dict[str, str]
 ) -> AsyncIterator[AsyncClient]:
     """A client signed in as the admin."""
     async with serve(create_app(settings)) as http:
-{% if jwt %}
-        http.headers.update(bearer((await log_in(http, ADMIN_EMAIL))["access_token"]))
-{% else %}
-        http.headers["X-API-Key"] = admin.api_key
-{% endif %}
+        http.headers.update(admin_headers)
         yield http
 
 
 @pytest.fixture
-async def anonymous(
-    settings: Settings, serve: Serve, database: AsyncEngine
-) -> AsyncIterator[AsyncClient]:
+async def anonymous(settings: Settings, serve: Serve) -> AsyncIterator[AsyncClient]:
     """A client without credentials of its own."""
     async with serve(create_app(settings)) as http:
         yield http
@@ -248,14 +495,10 @@ async def anonymous(
 async def member(client: AsyncClient) -> Account:
     return await sign_up(client, "member@example.com")
 {% else %}
+
+
 @pytest.fixture
-{% if cookiecutter.database != "none" %}
-async def client(
-    settings: Settings, serve: Serve, database: AsyncEngine
-) -> AsyncIterator[AsyncClient]:
-{% else %}
 async def client(settings: Settings, serve: Serve) -> AsyncIterator[AsyncClient]:
-{% endif %}
     async with serve(create_app(settings)) as http:
         yield http
 {% endif %}

@@ -18,6 +18,8 @@ from tests.conftest import sign_up
 {% endif %}
 
 USERS = "/api/v1/users"
+# The command commits through an engine of its own, as it does from a shell.
+pytestmark = pytest.mark.own_database
 
 
 async def test_the_command_makes_an_admin_who_can_manage_users(

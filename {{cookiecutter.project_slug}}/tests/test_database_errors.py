@@ -61,6 +61,7 @@ async def test_an_unreachable_database_is_a_503_and_not_ready(
     assert_unavailable(creation)
 
 
+@pytest.mark.own_database  # the app's own connection is the one that is lost
 async def test_a_connection_lost_mid_request_is_a_503(
     settings: Settings, serve: Serve, database: AsyncEngine
 ) -> None:
@@ -82,10 +83,12 @@ async def test_a_connection_lost_mid_request_is_a_503(
 
 
 {% if cookiecutter.auth != "none" %}
+@pytest.mark.own_database  # a second writer, outside the app
 async def test_a_database_locked_by_another_writer_is_a_503(
     settings: Settings, serve: Serve, database: AsyncEngine, client: AsyncClient
 ) -> None:
 {% else %}
+@pytest.mark.own_database  # a second writer, outside the app
 async def test_a_database_locked_by_another_writer_is_a_503(
     settings: Settings, serve: Serve, database: AsyncEngine
 ) -> None:

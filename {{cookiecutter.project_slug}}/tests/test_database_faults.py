@@ -36,6 +36,9 @@ from tests.conftest import Serve
 USERS = "/api/v1/users"
 {% endif %}
 
+# The app's own connections are cut, and its commits must be real.
+pytestmark = pytest.mark.own_database
+
 
 class Relay:
     """A TCP relay to a server: it can refuse connections, cut them, or cut on a cue.

@@ -6,9 +6,10 @@ Problem Details. Requests go to the ``client`` fixture's app, with its real
 lifespan and the same dependencies as every other test (signed in where there is
 authentication; the fake provider for the LLM routes, so nothing leaves the machine).
 
-Generation is derandomized (the same examples every run, so a failure reproduces)
-and capped at ``MAX_EXAMPLES`` per operation to keep the suite fast. To explore
-further, raise the cap and turn ``derandomize`` off, e.g. for a nightly run.
+Generation follows the Hypothesis profile (``tests/conftest.py``): by default a few
+derandomized examples per operation (the same every run, so a failure reproduces and
+the suite stays fast); ``pytest --hypothesis-profile=deep tests/test_fuzz.py``
+explores with many random ones, e.g. in a nightly run.
 """
 
 from typing import Any
@@ -24,10 +25,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from {{ cookiecutter.package_name }}.core.config import Environment, Settings
 from {{ cookiecutter.package_name }}.main import create_app
+from tests.conftest import make_settings
 
-MAX_EXAMPLES = 25
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -38,17 +38,7 @@ CHECKS = [
 
 # Building the app opens nothing, and its routes do not depend on the settings:
 # this schema is the one the ``client`` fixture's app serves.
-{% if cookiecutter.llm != "none" %}
-schema = schemathesis.openapi.from_dict(
-    create_app(
-        Settings(_env_file=None, environment=Environment.TEST, llm_providers=["fake"])
-    ).openapi()
-)
-{% else %}
-schema = schemathesis.openapi.from_dict(
-    create_app(Settings(_env_file=None, environment=Environment.TEST)).openapi()
-)
-{% endif %}
+schema = schemathesis.openapi.from_dict(create_app(make_settings()).openapi())
 
 
 def httpx_request(case: schemathesis.Case[Any], client: AsyncClient) -> dict[str, Any]:
@@ -63,8 +53,6 @@ def httpx_request(case: schemathesis.Case[Any], client: AsyncClient) -> dict[str
 
 @schema.parametrize()
 @settings(
-    max_examples=MAX_EXAMPLES,
-    derandomize=True,
     deadline=None,
     # One app (and database) serves all of an operation's examples: that is the point.
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],

@@ -10,6 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from {{ cookiecutter.package_name }}.database.models import Note, User, UserRole
 from {{ cookiecutter.package_name }}.database.repository import NoteRepository, UserRepository
 
+# The users these tests add (the session's admin may share the table).
+ADDED_HERE = User.email.like("user%@example.com")
+
 
 async def add_users(session: AsyncSession, count: int) -> list[User]:
     users = UserRepository(session)
@@ -58,7 +61,7 @@ async def test_update_refuses_a_field_that_is_no_column(session: AsyncSession) -
 async def test_pages_follow_creation_order(session: AsyncSession, offset: int, size: int) -> None:
     created = sorted(await add_users(session, 5), key=lambda user: (user.created_at, user.id))
 
-    page = await UserRepository(session).get_many(limit=2, offset=offset)
+    page = await UserRepository(session).get_many(ADDED_HERE, limit=2, offset=offset)
 
     assert len(page) == size
     assert page == created[offset : offset + 2]
@@ -73,10 +76,10 @@ async def test_filters_narrow_lists_and_counts(session: AsyncSession) -> None:
     admins = users.filters(role=UserRole.ADMIN)
     inactive = users.filters(is_active=False)
 
-    assert await users.get_many(*admins, limit=10) == [first]
-    assert await users.count(*inactive) == 1
-    assert await users.count() == 3
-    assert await users.exists(*admins)
+    assert await users.get_many(ADDED_HERE, *admins, limit=10) == [first]
+    assert await users.count(ADDED_HERE, *inactive) == 1
+    assert await users.count(ADDED_HERE) == 3
+    assert await users.exists(ADDED_HERE, *admins)
 
 
 async def test_email_is_unique_whatever_its_case(session: AsyncSession) -> None:

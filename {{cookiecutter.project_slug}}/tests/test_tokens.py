@@ -209,8 +209,9 @@ def write_pem(path: Path, key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey) -
     return path
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def rsa_key() -> rsa.RSAPrivateKey:
+    """One key for the module: making an RSA key takes a noticeable fraction of a second."""
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 

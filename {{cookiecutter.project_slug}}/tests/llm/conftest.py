@@ -19,32 +19,19 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
-{% if jwt %}
-from asgi_lifespan import LifespanManager
-{% endif %}
 {% if cookiecutter.auth != "none" %}
 from fastapi import FastAPI
 {% endif %}
-{% if jwt %}
-from httpx import ASGITransport, AsyncClient, Response
-{% else %}
 from httpx import AsyncClient, Response
-{% endif %}
 from pydantic import SecretStr
-{% if cookiecutter.database != "none" %}
-from sqlalchemy.ext.asyncio import AsyncEngine
-{% endif %}
 
 from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.main import create_app
 from {{ cookiecutter.package_name }}.models.llm import ProviderName
 {% if cookiecutter.auth != "none" %}
-from {{ cookiecutter.package_name }}.scripts.create_admin import CreatedAdmin
-{% if jwt %}
-from tests.conftest import ADMIN_EMAIL, Serve, bearer, log_in
+from tests.conftest import Serve, Start
 {% else %}
-from tests.conftest import Serve
-{% endif %}
+from tests.conftest import Start
 {% endif %}
 from tests.llm.stub import ProviderStub, StubProvider, serve_over_http
 
@@ -90,13 +77,6 @@ def providers(request: pytest.FixtureRequest) -> list[ProviderName]:
     return chosen
 
 
-{% if cookiecutter.database != "none" %}
-@pytest.fixture(autouse=True)
-def _tables(database: AsyncEngine) -> None:
-    """Every call is stored: each test gets the tables, whichever app it serves."""
-
-
-{% endif %}
 @pytest.fixture
 def primary(stub: ProviderStub, providers: list[ProviderName]) -> StubProvider:
     """The stub of the provider tried first."""
@@ -128,22 +108,6 @@ def settings(settings: Settings, stub: ProviderStub, providers: list[ProviderNam
 
 {% if cookiecutter.auth != "none" %}
 @pytest.fixture
-{% if jwt %}
-async def admin_headers(settings: Settings, admin: CreatedAdmin) -> dict[str, str]:
-    """The admin's credentials: an access token, good for every app of these settings."""
-    async with (
-        LifespanManager(create_app(settings)) as manager,
-        AsyncClient(transport=ASGITransport(app=manager.app), base_url="http://testserver") as http,
-    ):
-        return bearer((await log_in(http, ADMIN_EMAIL))["access_token"])
-{% else %}
-def admin_headers(admin: CreatedAdmin) -> dict[str, str]:
-    """The admin's credentials: the API key ``create_admin`` printed."""
-    return {"X-API-Key": admin.api_key}
-{% endif %}
-
-
-@pytest.fixture
 def serve(serve: Serve, admin_headers: dict[str, str]) -> Serve:
     """Serve an app, with a client signed in as the admin: the LLM routes need a principal."""
 
@@ -164,19 +128,23 @@ async def client(settings: Settings, serve: Serve) -> AsyncIterator[AsyncClient]
 
 
 @pytest.fixture
-async def live(settings: Settings, admin_headers: dict[str, str]) -> AsyncIterator[AsyncClient]:
+async def live(
+    settings: Settings, start: Start, admin_headers: dict[str, str]
+) -> AsyncIterator[AsyncClient]:
     """A client of the app served over real HTTP, for streams and disconnects."""
     async with (
-        serve_over_http(create_app(settings), lifespan=True) as url,
+        start(create_app(settings)) as app,
+        serve_over_http(app) as url,
         AsyncClient(base_url=url, headers=admin_headers) as client,
     ):
         yield client
 {% else %}
 @pytest.fixture
-async def live(settings: Settings) -> AsyncIterator[AsyncClient]:
+async def live(settings: Settings, start: Start) -> AsyncIterator[AsyncClient]:
     """A client of the app served over real HTTP, for streams and disconnects."""
     async with (
-        serve_over_http(create_app(settings), lifespan=True) as url,
+        start(create_app(settings)) as app,
+        serve_over_http(app) as url,
         AsyncClient(base_url=url) as client,
     ):
         yield client

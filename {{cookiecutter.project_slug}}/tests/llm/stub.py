@@ -318,7 +318,7 @@ class ProviderStub:
 
 
 @asynccontextmanager
-async def serve_over_http(app: ASGIApp, *, lifespan: bool = False) -> AsyncIterator[str]:
+async def serve_over_http(app: ASGIApp) -> AsyncIterator[str]:
     """Serve ``app`` with uvicorn on a free port of 127.0.0.1; yield its base URL.
 
     The socket listens before the server starts, so clients may connect at once.
@@ -328,7 +328,7 @@ async def serve_over_http(app: ASGIApp, *, lifespan: bool = False) -> AsyncItera
     sock.listen()
     config = uvicorn.Config(
         app,
-        lifespan="on" if lifespan else "off",
+        lifespan="off",
         log_config=None,
         log_level="warning",
         ws="none",

@@ -3,7 +3,7 @@
 
 import asyncio
 
-from asgi_lifespan import LifespanManager
+import pytest
 from httpx import ASGITransport, AsyncClient, Response
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,9 +12,9 @@ from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.database.models import LLMCall
 from {{ cookiecutter.package_name }}.main import create_app
 {% if jwt %}
-from tests.conftest import ADMIN_EMAIL, Serve, bearer, log_in
+from tests.conftest import ADMIN_EMAIL, Serve, Start, bearer, log_in
 {% else %}
-from tests.conftest import Serve
+from tests.conftest import Serve, Start
 {% endif %}
 from tests.llm.conftest import COMPLETE
 from tests.llm.stub import Reply, StubProvider
@@ -31,13 +31,11 @@ def assert_problem(response: Response, status: int, code: str) -> None:
 
 
 async def test_a_caller_without_a_credential_gets_a_401_and_no_completion(
-    settings: Settings, primary: StubProvider, session: AsyncSession
+    settings: Settings, start: Start, primary: StubProvider, session: AsyncSession
 ) -> None:
-    app = create_app(settings)
-
     async with (
-        LifespanManager(app) as manager,
-        AsyncClient(transport=ASGITransport(app=manager.app), base_url="http://testserver") as http,
+        start(create_app(settings)) as app,
+        AsyncClient(transport=ASGITransport(app=app), base_url="http://testserver") as http,
     ):
         responses = [
             await http.post(COMPLETE, json=PROMPT),
@@ -75,12 +73,15 @@ async def test_a_credential_without_the_llm_scope_gets_a_403(
     assert primary.received == []
 
 
+@pytest.mark.own_database
 async def test_a_completion_in_progress_holds_no_database_connection(
     settings: Settings, serve: Serve, primary: StubProvider
 ) -> None:
     """Authenticating reads the database; a slow provider must not keep the connection.
 
-    (A PostgreSQL pool of one connection; SQLite's pool does not take these settings.)
+    (A PostgreSQL pool of one connection, on a database of its own: the shared one's
+    test transaction is one connection already. SQLite's pool does not take these
+    settings.)
     """
     one_connection = settings.model_copy(
         update={"database_pool_size": 1, "database_max_overflow": 0, "database_pool_timeout": 2}

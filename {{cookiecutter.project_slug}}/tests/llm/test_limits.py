@@ -1,7 +1,6 @@
 """Rate limits and daily budgets: 429 with Retry-After, counted per caller."""
 
 {% if cookiecutter.auth == "none" %}
-from asgi_lifespan import LifespanManager
 from httpx import ASGITransport, AsyncClient
 
 {% endif %}
@@ -10,7 +9,7 @@ from {{ cookiecutter.package_name }}.main import create_app
 {% if cookiecutter.auth != "none" %}
 from tests.conftest import Account, Serve
 {% else %}
-from tests.conftest import Serve
+from tests.conftest import Serve, Start
 {% endif %}
 from tests.llm.conftest import COMPLETE
 from tests.llm.stub import Reply, StubProvider
@@ -30,14 +29,14 @@ async def test_requests_past_the_per_minute_limit_are_refused_per_user(
         someone_else = await client.post(COMPLETE, json=PROMPT, headers=member.headers)
 {% else %}
 async def test_requests_past_the_per_minute_limit_are_refused_per_caller(
-    settings: Settings, primary: StubProvider
+    settings: Settings, start: Start, primary: StubProvider
 ) -> None:
     app = create_app(settings.model_copy(update={"llm_requests_per_minute": 2}))
 
-    async with LifespanManager(app) as manager:
+    async with start(app) as served:
 
         def client_at(address: str) -> AsyncClient:
-            transport = ASGITransport(app=manager.app, client=(address, 40000))
+            transport = ASGITransport(app=served, client=(address, 40000))
             return AsyncClient(transport=transport, base_url="http://testserver")
 
         async with client_at("198.51.100.7") as client, client_at("203.0.113.9") as other:

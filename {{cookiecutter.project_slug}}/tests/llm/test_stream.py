@@ -7,6 +7,7 @@ from httpx import AsyncClient
 
 from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.main import create_app
+from tests.conftest import Start
 from tests.llm.conftest import COMPLETE, calls_logged, sse_events
 from tests.llm.stub import Reply, StubProvider, serve_over_http
 
@@ -42,6 +43,7 @@ async def test_tokens_are_forwarded_as_they_arrive_and_the_usage_comes_last(
 {% if cookiecutter.auth != "none" %}
 async def test_a_client_that_leaves_cancels_the_upstream_request(
     settings: Settings,
+    start: Start,
     primary: StubProvider,
     admin_headers: dict[str, str],
     capsys: pytest.CaptureFixture[str],
@@ -49,17 +51,17 @@ async def test_a_client_that_leaves_cancels_the_upstream_request(
     primary.will(Reply(hold=True))
     tasks_before = asyncio.all_tasks()
 
-    async with serve_over_http(create_app(settings), lifespan=True) as url:
+    async with start(create_app(settings)) as app, serve_over_http(app) as url:
         async with (
             AsyncClient(base_url=url, headers=admin_headers) as client,
 {% else %}
 async def test_a_client_that_leaves_cancels_the_upstream_request(
-    settings: Settings, primary: StubProvider, capsys: pytest.CaptureFixture[str]
+    settings: Settings, start: Start, primary: StubProvider, capsys: pytest.CaptureFixture[str]
 ) -> None:
     primary.will(Reply(hold=True))
     tasks_before = asyncio.all_tasks()
 
-    async with serve_over_http(create_app(settings), lifespan=True) as url:
+    async with start(create_app(settings)) as app, serve_over_http(app) as url:
         async with (
             AsyncClient(base_url=url) as client,
 {% endif %}

@@ -5,13 +5,12 @@ from typing import Any
 
 import pytest
 {% if cookiecutter.auth == "none" %}
-from asgi_lifespan import LifespanManager
 from httpx import ASGITransport, AsyncClient
 {% else %}
 from httpx import AsyncClient
 {% endif %}
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.database.models import Base, LLMCall
@@ -19,7 +18,7 @@ from {{ cookiecutter.package_name }}.main import create_app
 {% if cookiecutter.auth == "none" %}
 from {{ cookiecutter.package_name }}.models.llm import ProviderName, UsageQuery
 from {{ cookiecutter.package_name }}.services.llm_usage_store import LLMUsageService
-from tests.conftest import Serve
+from tests.conftest import Serve, Start
 {% else %}
 from {{ cookiecutter.package_name }}.models.llm import ProviderName
 from {{ cookiecutter.package_name }}.scripts.create_admin import CreatedAdmin
@@ -201,15 +200,16 @@ async def test_users_see_their_own_usage_and_admins_everyones(
     assert everyone["caller"] is None
     assert everyone["total"]["requests"] == 5
 {% else %}
-async def test_callers_see_only_their_own_usage(settings: Settings, session: AsyncSession) -> None:
+async def test_callers_see_only_their_own_usage(
+    settings: Settings, start: Start, session: AsyncSession
+) -> None:
     session.add(stored_call(datetime.now(UTC).date(), "ip:192.0.2.1"))
     await session.commit()
-    app = create_app(settings)
 
-    async with LifespanManager(app) as manager:
+    async with start(create_app(settings)) as app:
 
         def client_at(address: str) -> AsyncClient:
-            transport = ASGITransport(app=manager.app, client=(address, 40000))
+            transport = ASGITransport(app=app, client=(address, 40000))
             return AsyncClient(transport=transport, base_url="http://testserver")
 
         async with client_at("198.51.100.7") as client, client_at("203.0.113.9") as other:
@@ -242,10 +242,13 @@ async def test_a_report_of_every_caller_adds_them_all_up(session: AsyncSession) 
 
 
 async def test_a_call_succeeds_even_when_it_cannot_be_stored(
-    settings: Settings, serve: Serve, database: AsyncEngine, capsys: pytest.CaptureFixture[str]
+    settings: Settings,
+    serve: Serve,
+    connection: AsyncConnection,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    async with database.begin() as connection:
-        await connection.run_sync(Base.metadata.tables[LLMCall.__tablename__].drop)
+    # Dropped in the test's transaction: the tests after it have the table again.
+    await connection.run_sync(Base.metadata.tables[LLMCall.__tablename__].drop)
 
     async with serve(create_app(settings)) as client:
         response = await client.post(COMPLETE, json={"prompt": "Hello?"})
