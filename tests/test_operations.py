@@ -163,7 +163,7 @@ def test_github_workflow_passes_actionlint(cookies: Any, database: str, redis: s
         "uv run ruff check --output-format=github",
         "uv run ruff format --check",
         "uv run mypy",
-        "uv run pytest",
+        "uv run pytest -n auto",
         "uv run python -m ai_service.scripts.openapi --write",
     ]
     [upload] = [step for step in job["steps"] if "upload-artifact" in step.get("uses", "")]
@@ -189,7 +189,7 @@ def test_gitlab_pipeline_runs_the_same_checks(cookies: Any, database: str, redis
         "uv run ruff check",
         "uv run ruff format --check",
         "uv run mypy",
-        "uv run pytest",
+        "uv run pytest -n auto",
     ]
     assert "uv run python -m ai_service.scripts.openapi --write" in job["script"]
     assert job["artifacts"]["paths"] == ["docs/openapi.json"]

@@ -12,7 +12,7 @@ The clients of ``serve``, ``client`` and ``live`` are signed in as the admin.
 """
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 {% if cookiecutter.auth != "none" %}
 from contextlib import asynccontextmanager
 {% endif %}
@@ -33,7 +33,7 @@ from tests.conftest import Serve, Start
 {% else %}
 from tests.conftest import Start
 {% endif %}
-from tests.llm.stub import ProviderStub, StubProvider, serve_over_http
+from tests.llm.stub import ProviderStub, StubProvider, Switchboard, serve_over_http
 
 API_KEYS = {
 {% if anthropic %}
@@ -62,13 +62,24 @@ EACH_PROVIDER: list[list[ProviderName]] = [
 ]
 
 
+@pytest.fixture(scope="session")
+async def stub_server() -> AsyncIterator[tuple[str, Switchboard]]:
+    """The providers' stub server, started once: its URL and its switchboard."""
+    switchboard = Switchboard()
+    async with serve_over_http(switchboard) as url:
+        yield url, switchboard
+
+
 @pytest.fixture
-async def stub() -> AsyncIterator[ProviderStub]:
+def stub(stub_server: tuple[str, Switchboard]) -> Iterator[ProviderStub]:
+    """A stub of this test's own, plugged into the stub server."""
+    url, switchboard = stub_server
     stub = ProviderStub()
-    async with serve_over_http(stub.app()) as url:
-        stub.url = url
-        yield stub
-        stub.release_all()
+    stub.url = url
+    switchboard.app = stub.app()
+    yield stub
+    stub.release_all()
+    switchboard.app = None
 
 
 @pytest.fixture(params=EACH_PROVIDER, ids=lambda providers: "+".join(providers))
