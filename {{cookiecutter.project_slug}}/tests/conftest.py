@@ -94,7 +94,7 @@ API_KEYS = "/api/v1/api-keys"
 
 # How hard tests/test_fuzz.py looks: a few reproducible examples per operation in
 # every run; ``pytest --hypothesis-profile=deep`` for a long random search.
-hypothesis_settings.register_profile("default", max_examples=8, derandomize=True, database=None)
+hypothesis_settings.register_profile("default", max_examples=5, derandomize=True, database=None)
 hypothesis_settings.register_profile("deep", max_examples=500, derandomize=False)
 {% if db %}
 
@@ -289,27 +289,44 @@ async def shared_database(
             yield engine
 
 
+@pytest.fixture(scope="session")
+async def spare_database(shared_database: AsyncEngine) -> AsyncIterator[str]:
+    """A second PostgreSQL database beside the shared one, for ``own_database`` tests.
+
+    Made once and emptied for each such test: dropping a database makes the server
+    write a checkpoint, which can take seconds.
+    """
+    base_url = shared_database.url.render_as_string(hide_password=False)
+    async with new_database(base_url, f"{shared_database.url.database}_own") as url:
+        yield url
+
+
+@pytest.fixture
+def own_database_url(
+    request: pytest.FixtureRequest, shared_database: AsyncEngine, tmp_path: Path
+) -> str | None:
+    """Where an ``own_database`` test's database is; None for the tests that share."""
+    if request.node.get_closest_marker(OWN_DATABASE) is None:
+        return None
+    if shared_database.dialect.name == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'own.db'}"
+    spare: str = request.getfixturevalue("spare_database")
+    return spare
+
+
 @pytest.fixture
 async def database(
-    request: pytest.FixtureRequest,
-    shared_database: AsyncEngine,
-    tmp_path: Path,
+    shared_database: AsyncEngine, own_database_url: str | None
 ) -> AsyncIterator[AsyncEngine]:
     """The test's database, migrated: the shared one, or one of its own (``own_database``).
 
     Write to the shared one only through ``connection`` or ``session``: what an engine
     commits there stays for the tests after.
     """
-    if request.node.get_closest_marker(OWN_DATABASE) is None:
+    if own_database_url is None:
         yield shared_database
         return
-    if shared_database.dialect.name == "sqlite":
-        async with migrated_database(f"sqlite+aiosqlite:///{tmp_path / 'own.db'}") as engine:
-            yield engine
-        return
-    base_url = shared_database.url.render_as_string(hide_password=False)
-    name = f"{shared_database.url.database}_{uuid4().hex[:12]}"
-    async with new_database(base_url, name) as url, migrated_database(url) as engine:
+    async with migrated_database(own_database_url) as engine:
         yield engine
 
 
