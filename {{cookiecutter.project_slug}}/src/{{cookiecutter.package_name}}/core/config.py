@@ -52,6 +52,12 @@ class Settings(BaseSettings):
     log_json: bool | None = Field(
         default=None, description="JSON logs; defaults to on in production, off elsewhere."
     )
+    log_max_value_chars: int = Field(
+        default=4096,
+        ge=256,
+        description="Longer log values are cut to this many characters (tracebacks to 8 times "
+        "as many) before redaction.",
+    )
     secret_key: SecretStr = SecretStr(INSECURE_SECRET_KEY)
     cors_origins: list[str] = Field(
         default_factory=list, description='Allowed CORS origins, as a JSON list: ["https://a.b"].'
