@@ -70,6 +70,19 @@ class Settings(BaseSettings):
     max_request_body_bytes: int = Field(
         default=1_048_576, ge=1, description="Larger request bodies are refused with 413."
     )
+    request_body_timeout: float = Field(
+        default=15.0,
+        gt=0,
+        description="Seconds to receive a whole request body, whatever its framing, else 408.",
+    )
+    max_request_header_bytes: int = Field(
+        default=65_536,
+        ge=1024,
+        description="Requests whose header names and values add up to more get 431.",
+    )
+    max_request_headers: int = Field(
+        default=100, ge=10, description="Requests with more header fields get 431."
+    )
     request_timeout: float = Field(
         default=30.0, gt=0, description="Seconds until the response must start, else 504."
     )
