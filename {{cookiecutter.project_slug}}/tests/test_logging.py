@@ -8,7 +8,7 @@ import pytest
 import structlog
 
 from {{ cookiecutter.package_name }}.core.config import Settings
-from {{ cookiecutter.package_name }}.core.logging import redact_secrets
+from {{ cookiecutter.package_name }}.core.logging import Redactor
 from tests.conftest import Serve
 from tests.test_errors import app_with_failing_routes
 
@@ -78,7 +78,7 @@ API_KEY = "ak_0123456789abcdef.c2VjcmV0LXBhcnQtb2YtdGhlLWtleS0xMjM0NTY3ODkw"
     ],
 )
 def test_secrets_are_redacted(event: dict[str, Any], expected: dict[str, Any]) -> None:
-    assert redact_secrets(None, "info", event) == expected
+    assert Redactor(max_chars=4096)(None, "info", event) == expected
 
 
 async def test_redaction_applies_to_every_line(

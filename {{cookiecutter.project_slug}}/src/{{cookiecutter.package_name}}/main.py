@@ -226,7 +226,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         debug=settings.debug,
         lifespan=lifespan,
         openapi_tags=OPENAPI_TAGS,
-        responses=problem_responses(413, 500, 504),
+        responses=problem_responses(408, 413, 422, 431, 500, 504),
     )
     app.state.settings = settings
     register_error_handlers(app)
@@ -239,6 +239,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         EdgeMiddleware,
         max_body_bytes=settings.max_request_body_bytes,
         timeout=settings.request_timeout,
+        body_timeout=settings.request_body_timeout,
+        max_header_bytes=settings.max_request_header_bytes,
+        max_headers=settings.max_request_headers,
     )
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
     if settings.cors_origins:

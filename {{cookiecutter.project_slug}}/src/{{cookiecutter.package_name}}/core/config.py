@@ -52,6 +52,12 @@ class Settings(BaseSettings):
     log_json: bool | None = Field(
         default=None, description="JSON logs; defaults to on in production, off elsewhere."
     )
+    log_max_value_chars: int = Field(
+        default=4096,
+        ge=256,
+        description="Longer log values are cut to this many characters (tracebacks to 8 times "
+        "as many) before redaction.",
+    )
     secret_key: SecretStr = SecretStr(INSECURE_SECRET_KEY)
     cors_origins: list[str] = Field(
         default_factory=list, description='Allowed CORS origins, as a JSON list: ["https://a.b"].'
@@ -63,6 +69,19 @@ class Settings(BaseSettings):
     graceful_shutdown_timeout: int = Field(default=30, ge=0)
     max_request_body_bytes: int = Field(
         default=1_048_576, ge=1, description="Larger request bodies are refused with 413."
+    )
+    request_body_timeout: float = Field(
+        default=15.0,
+        gt=0,
+        description="Seconds to receive a whole request body, whatever its framing, else 408.",
+    )
+    max_request_header_bytes: int = Field(
+        default=65_536,
+        ge=1024,
+        description="Requests whose header names and values add up to more get 431.",
+    )
+    max_request_headers: int = Field(
+        default=100, ge=10, description="Requests with more header fields get 431."
     )
     request_timeout: float = Field(
         default=30.0, gt=0, description="Seconds until the response must start, else 504."

@@ -26,6 +26,7 @@ class AppError(Exception):
 
     status_code: ClassVar[int] = HTTPStatus.INTERNAL_SERVER_ERROR
     code: ClassVar[str] = "internal_error"
+    errors: list[FieldError] | None = None
 
     def __init__(self, detail: str | None = None, *, headers: Mapping[str, str] | None = None):
         super().__init__(detail or HTTPStatus(self.status_code).phrase)
@@ -58,9 +59,27 @@ class ConflictError(AppError):
     code = "conflict"
 
 
+class RequestBodyTimeoutError(AppError):
+    """The request body did not arrive within ``REQUEST_BODY_TIMEOUT``."""
+
+    status_code = HTTPStatus.REQUEST_TIMEOUT
+    code = "body_timeout"
+
+
 class PayloadTooLargeError(AppError):
     status_code = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
     code = "payload_too_large"
+
+
+class InvalidRequestError(AppError):
+    """A request refused before it reaches a route, with the fields at fault."""
+
+    status_code = HTTPStatus.UNPROCESSABLE_ENTITY
+    code = "validation_error"
+
+    def __init__(self, detail: str, *, errors: list[FieldError]):
+        super().__init__(detail)
+        self.errors = errors
 
 
 class RateLimitedError(AppError):
@@ -70,6 +89,13 @@ class RateLimitedError(AppError):
     def __init__(self, detail: str | None = None, *, retry_after: int):
         super().__init__(detail, headers={"Retry-After": str(retry_after)})
         self.retry_after = retry_after
+
+
+class HeadersTooLargeError(AppError):
+    """More header fields, or more header bytes, than the service takes."""
+
+    status_code = HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE
+    code = "headers_too_large"
 
 
 class ServiceUnavailableError(AppError):
@@ -120,6 +146,7 @@ async def _app_error(request: Request, exc: AppError) -> JSONResponse:
         code=exc.code,
         detail=exc.detail,
         instance=request.url.path,
+        errors=exc.errors,
         headers=exc.headers,
     )
 

@@ -4,8 +4,9 @@ The application's own events go through structlog's native pipeline, which is
 several times cheaper per line than the standard library's (it matters: the
 access log writes a line per request). Standard-library records (uvicorn,
 SQLAlchemy) are rendered by the same processors, so every line has one shape
-and carries the ID of the request it belongs to. One of those processors redacts
-what must never reach a log: credentials, passwords and email addresses.
+and carries the ID of the request it belongs to. One of those processors cuts long
+values (``LOG_MAX_VALUE_CHARS``) and then redacts what must never reach a log:
+credentials, passwords and email addresses. Tracebacks never show local variables.
 """
 
 import logging
@@ -42,21 +43,31 @@ def add_trace_ids(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict
 
 
 REDACTED = "[redacted]"
+# A traceback (written by the service, from its own frames) gets this many times the room
+# of any other value.
+TRACEBACK_ROOM = 8
 # Values under these keys are secrets, whatever they look like.
 SECRET_KEY_NAMES = re.compile(
     r"authorization|cookie|pass(word|wd|phrase)|secret|token|api[_-]?key|credential",
     re.IGNORECASE,
 )
-# Secrets inside any text: an Authorization value, a JWT, an API key (its prefix is
-# kept: it only identifies the key).
+# The patterns below see text a request chose (a path, a username): each must take time
+# linear in it. So no match may start inside a run a failed attempt already scanned (the
+# lookbehinds), and no run is scanned twice (possessive quantifiers, which never give back).
+#
+# Secrets inside any text: an Authorization value, a JWT, an API key (its prefix is kept:
+# it only identifies the key), an LLM provider's key.
 SECRET_VALUES = re.compile(
-    r"(?P<scheme>\b(?:Bearer|Basic)\s+)[\w.~+/-]+=*"
-    r"|\beyJ[\w-]+\.[\w-]+\.[\w-]*"
-    r"|\b(?P<prefix>[a-z]{2,8}_[0-9a-f]{8,})\.[\w-]{16,}",
+    r"(?P<scheme>\b(?:Bearer|Basic)\s++)[\w.~+/-]++=*+"
+    r"|(?<![\w-])eyJ[\w-]++\.[\w-]++\.[\w-]*+"
+    r"|\b(?P<prefix>[a-z]{2,8}_[0-9a-f]{8,}+)\.[\w-]{16,}+"
+    r"|(?<![\w-])sk-[\w-]{16,}+",
     re.IGNORECASE,
 )
 # The local part of an email address identifies a person; the domain is kept.
-EMAIL_LOCAL_PART = re.compile(r"[\w.%+-]+(?=@[\w-]+(\.[\w-]+)+)")
+EMAIL_LOCAL_PART = re.compile(r"(?<![\w.%+-])[\w.%+-]++(?=@[\w-]++(?:\.[\w-]++)++)")
+# What secrets and email addresses are made of, read backwards from where a value is cut.
+_CUT_WORD = re.compile(r"[\w.%+=~@-]*+")
 
 
 def _redact_match(match: re.Match[str]) -> str:
@@ -73,31 +84,68 @@ def _is_secret_key(key: str) -> bool:
     return SECRET_KEY_NAMES.search(key) is not None
 
 
-def _redact(value: Any) -> Any:
+def _cut(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, and to a word boundary.
+
+    The word the cut splits goes too: half a token or an email address no longer
+    matches the patterns, and must not be written either.
+    """
+    kept = text[:limit]
+    if split := _CUT_WORD.match(kept[::-1]):
+        kept = kept[: len(kept) - split.end()]
+    return f"{kept}[{len(text) - len(kept)} more characters]"
+
+
+def _redact_text(text: str, limit: int) -> str:
+    if len(text) > limit:
+        text = _cut(text, limit)
+    if "." in text or "-" in text or " " in text:
+        text = SECRET_VALUES.sub(_redact_match, text)
+    if "@" in text:
+        text = EMAIL_LOCAL_PART.sub(REDACTED, text)
+    return text
+
+
+def _redact(value: Any, limit: int) -> Any:
     if isinstance(value, int | float | bool | None):
         return value
     if isinstance(value, str):
-        if "." in value:
-            value = SECRET_VALUES.sub(_redact_match, value)
-        if "@" in value:
-            value = EMAIL_LOCAL_PART.sub(REDACTED, value)
-        return value
+        return _redact_text(value, limit)
+    if isinstance(value, bytes | bytearray):
+        return _redact_text(repr(value), limit)
     if isinstance(value, dict):
-        return {key: _redact_item(key, item) for key, item in value.items()}
+        return {key: _redact_item(key, item, limit) for key, item in value.items()}
     if isinstance(value, list | tuple):
-        return [_redact(item) for item in value]
+        return [_redact(item, limit) for item in value]
     return value
 
 
-def _redact_item(key: object, value: Any) -> Any:
-    if isinstance(value, str | bytes) and _is_secret_key(str(key)):
+def _redact_item(key: object, value: Any, limit: int) -> Any:
+    if isinstance(value, str | bytes) and _is_secret_key(str(key)[:limit]):
         return REDACTED
-    return _redact(value)
+    return _redact(value, limit)
 
 
-def redact_secrets(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
-    """Replace credentials, passwords and email local parts before anything is written."""
-    return {key: _redact_item(key, value) for key, value in event_dict.items()}
+class Redactor:
+    """A processor that keeps secrets and the cost of a line out of the logs.
+
+    Every text is cut to ``max_chars`` characters (a traceback to ``TRACEBACK_ROOM``
+    times as many) before any pattern looks at it, then credentials, passwords and
+    email local parts are replaced.
+    """
+
+    __slots__ = ("max_chars", "max_traceback_chars")
+
+    def __init__(self, max_chars: int) -> None:
+        self.max_chars = max_chars
+        self.max_traceback_chars = max_chars * TRACEBACK_ROOM
+
+    def __call__(self, _: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
+        limit = self.max_chars
+        return {
+            key: _redact_item(key, value, self.max_traceback_chars if key == "exception" else limit)
+            for key, value in event_dict.items()
+        }
 
 
 def configure_logging(settings: Settings) -> None:
@@ -110,14 +158,17 @@ def configure_logging(settings: Settings) -> None:
     ]
     renderer: Processor
     if settings.json_logs:
-        shared.append(structlog.processors.format_exc_info)
         renderer = structlog.processors.JSONRenderer()
     else:
-        renderer = structlog.dev.ConsoleRenderer()
-    # The level and the time hold no secrets: they are added after the redaction,
-    # which then has two fields fewer to look at on every line.
+        # Never a traceback with local variables (Rich's, the default with Rich installed,
+        # shows them: passwords, tokens, keys); nor one rendered after the redaction.
+        renderer = structlog.dev.ConsoleRenderer(exception_formatter=structlog.dev.plain_traceback)
+    # Tracebacks become plain text (no local variables) before the redaction, which then
+    # sees their messages. The level and the time hold no secrets: they are added after
+    # it, which then has two fields fewer to look at on every line.
     shared += [
-        redact_secrets,
+        structlog.processors.format_exc_info,
+        Redactor(settings.log_max_value_chars),
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]

@@ -3,7 +3,12 @@
 ``EdgeMiddleware`` sits inside the request ID middleware and does in one layer
 what would otherwise take five, because every layer costs calls per ASGI message:
 
-- refuses request bodies over ``MAX_REQUEST_BODY_BYTES`` (413);
+- refuses header sets over ``MAX_REQUEST_HEADERS`` fields or ``MAX_REQUEST_HEADER_BYTES``
+  (431), before anything else looks at them;
+- refuses a NUL character in the path, the query string or a URL-encoded form (422):
+  no database stores it, and no text the service keeps needs it;
+- reads the request body before the route does, within ``REQUEST_BODY_TIMEOUT``
+  whatever its framing (408), refusing bodies over ``MAX_REQUEST_BODY_BYTES`` (413);
 - answers 504 when the response has not started within ``REQUEST_TIMEOUT``
   (a streaming response, once started, is not cut off);
 - times the request (``Server-Timing``) and adds the security headers;
@@ -13,56 +18,99 @@ what would otherwise take five, because every layer costs calls per ASGI message
 """
 
 import asyncio
+import sys
 import time
 from http import HTTPStatus
+from itertools import islice
+from urllib.parse import parse_qsl
 
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from {{ cookiecutter.package_name }}.core.errors import (
     AppError,
+    HeadersTooLargeError,
+    InvalidRequestError,
     PayloadTooLargeError,
+    RequestBodyTimeoutError,
     RequestTimeoutError,
     problem_response,
 )
 from {{ cookiecutter.package_name }}.core.security import SECURITY_HEADERS
+from {{ cookiecutter.package_name }}.models.responses import FieldError
 
 access_logger = structlog.get_logger("access")
 error_logger = structlog.get_logger("error")
 
-
-def _declared_body(scope: Scope) -> tuple[int | None, bool]:
-    """The request's Content-Length (None when absent) and whether it is chunked."""
-    length, chunked = None, False
-    for name, value in scope["headers"]:
-        if name == b"content-length":
-            length = int(value) if value.isdigit() else None
-        elif name == b"transfer-encoding":
-            chunked = b"chunked" in value.lower()
-    return length, chunked
+FORM = b"application/x-www-form-urlencoded"
+NUL = "\x00"
+NUL_MESSAGE = "Text may not contain the NUL character"
+MAX_LENGTH_DIGITS = 19
+# A form with thousands of NUL fields gets an answer the size of a few.
+MAX_REPORTED_FIELDS = 10
 
 
-async def _read_body(receive: Receive, limit: int) -> bytes | None:
-    """The whole request body, or None as soon as it grows past ``limit`` bytes."""
+class _Head:
+    """What the edge needs from the request's headers, read in one pass."""
+
+    __slots__ = ("chunked", "form", "length", "size")
+
+    def __init__(self, headers: list[tuple[bytes, bytes]]) -> None:
+        self.size = 0
+        self.length: int | None = None
+        self.chunked = self.form = False
+        for name, value in headers:
+            self.size += len(name) + len(value)
+            if name == b"content-length" and value.isdigit():
+                # More digits than any body has are as good as infinite (and int() refuses
+                # strings of thousands of digits).
+                self.length = int(value) if len(value) < MAX_LENGTH_DIGITS else sys.maxsize
+            elif name == b"transfer-encoding":
+                self.chunked = b"chunked" in value.lower()
+            elif name == b"content-type":
+                self.form = value.split(b";", 1)[0].strip().lower() == FORM
+
+
+def _nul_errors(where: str, encoded: bytes) -> list[FieldError]:
+    """An error for each of the first URL-encoded fields holding a NUL character."""
+    fields = (field for field in encoded.split(b"&") if b"%00" in field or b"\x00" in field)
+    first = b"&".join(islice(fields, MAX_REPORTED_FIELDS)).decode("latin-1")
+    named = parse_qsl(first, keep_blank_values=True)
+    return [
+        FieldError(loc=[where, name], msg=NUL_MESSAGE, type="nul_character") for name, _ in named
+    ] or [FieldError(loc=[where], msg=NUL_MESSAGE, type="nul_character")]
+
+
+def _nul_error(errors: list[FieldError]) -> InvalidRequestError:
+    return InvalidRequestError("The request is invalid; see errors.", errors=errors)
+
+
+async def _read_body(receive: Receive, limit: int) -> tuple[bytes, bool] | None:
+    """The request body and whether it is whole (not cut short by a disconnect).
+
+    None as soon as it grows past ``limit`` bytes.
+    """
     chunks: list[bytes] = []
     size = 0
     while True:
         message = await receive()
         if message["type"] != "http.request":
-            break
+            return b"".join(chunks), False
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
             return None
         chunks.append(chunk)
         if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
+            return b"".join(chunks), True
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
-    """A receive channel that yields ``body`` once, then defers to the real one."""
-    pending = [{"type": "http.request", "body": body, "more_body": False}]
+def _replay(body: bytes, whole: bool, receive: Receive) -> Receive:
+    """A receive channel that yields ``body`` once, then defers to the real one.
+
+    A body cut short is replayed as such: the next message is the disconnect.
+    """
+    pending = [{"type": "http.request", "body": body, "more_body": not whole}]
 
     async def replayed() -> Message:
         return pending.pop() if pending else await receive()
@@ -71,10 +119,22 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 
 
 class EdgeMiddleware:
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int, timeout: float) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int,
+        timeout: float,
+        body_timeout: float,
+        max_header_bytes: int,
+        max_headers: int,
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.timeout = timeout
+        self.body_timeout = body_timeout
+        self.max_header_bytes = max_header_bytes
+        self.max_headers = max_headers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -110,21 +170,35 @@ class EdgeMiddleware:
                 code=error.code,
                 detail=error.detail,
                 instance=scope["path"],
+                errors=error.errors,
                 headers=error.headers,
             )
             await response(scope, receive, send_with_headers)
 
         try:
-            length, chunked = _declared_body(scope)
-            if length is not None and length > self.max_body_bytes:
-                await answer(self._too_large())
+            # Counted first: a request with thousands of headers is not read any further.
+            if len(scope["headers"]) > self.max_headers:
+                await answer(self._too_many_headers())
                 return
-            if chunked:
-                body = await _read_body(receive, self.max_body_bytes)
-                if body is None:
+            head = _Head(scope["headers"])
+            if error := self._refuse(scope, head):
+                await answer(error)
+                return
+            if head.chunked or head.length:
+                try:
+                    async with asyncio.timeout(self.body_timeout):
+                        read = await _read_body(receive, self.max_body_bytes)
+                except TimeoutError:
+                    await answer(self._too_slow())
+                    return
+                if read is None:
                     await answer(self._too_large())
                     return
-                receive = _replay(body, receive)
+                body, whole = read
+                if head.form and (b"%00" in body or b"\x00" in body):
+                    await answer(_nul_error(_nul_errors("body", body)))
+                    return
+                receive = _replay(body, whole, receive)
             async with deadline:
                 await self.app(scope, receive, send_from_app)
         except Exception as exc:
@@ -144,5 +218,30 @@ class EdgeMiddleware:
                 duration_ms=round((time.perf_counter() - start) * 1000, 2),
             )
 
+    def _refuse(self, scope: Scope, head: _Head) -> AppError | None:
+        """Why the request is refused before its body is read, if it is."""
+        if head.size > self.max_header_bytes:
+            return self._too_many_headers()
+        if NUL in scope["path"]:
+            return _nul_error([FieldError(loc=["path"], msg=NUL_MESSAGE, type="nul_character")])
+        query: bytes = scope["query_string"]
+        if b"%00" in query or b"\x00" in query:
+            return _nul_error(_nul_errors("query", query))
+        if head.length is not None and head.length > self.max_body_bytes:
+            return self._too_large()
+        return None
+
+    def _too_many_headers(self) -> HeadersTooLargeError:
+        return HeadersTooLargeError(
+            f"The request headers exceed {self.max_headers} fields or "
+            f"{self.max_header_bytes} bytes."
+        )
+
     def _too_large(self) -> PayloadTooLargeError:
         return PayloadTooLargeError(f"The request body exceeds {self.max_body_bytes} bytes.")
+
+    def _too_slow(self) -> RequestBodyTimeoutError:
+        return RequestBodyTimeoutError(
+            f"The request body did not arrive within {self.body_timeout:g}s.",
+            headers={"Connection": "close"},
+        )

@@ -31,8 +31,11 @@ from {{ cookiecutter.package_name }}.database.models import UserRole, utc_now
 from {{ cookiecutter.package_name }}.database.models import UserRole
 {% endif %}
 
-# PostgreSQL cannot store the NUL character in text: refused here, whatever the database.
+# PostgreSQL cannot store the NUL character in text: refused here, whatever the database
+# (the edge middleware refuses it in paths, query strings and URL-encoded forms).
 NO_NUL = r"^[^\x00]*$"
+# The longest email address there can be (64 characters, @, 255).
+MAX_EMAIL_CHARS = 320
 Name = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=NO_NUL)
 ]

@@ -2,13 +2,15 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, Depends, Form, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from {{ cookiecutter.package_name }}.core.authorization import Principal, Scope
 from {{ cookiecutter.package_name }}.core.dependencies import AuthServiceDep, require_scopes
 from {{ cookiecutter.package_name }}.core.errors import problem_responses
 from {{ cookiecutter.package_name }}.models.requests import (
+    MAX_EMAIL_CHARS,
+    NO_NUL,
     PasswordChange,
     RefreshRequest,
     Registration,
@@ -27,6 +29,35 @@ async def client_ip(request: Request) -> str:
 ClientIpDep = Annotated[str, Depends(client_ip)]
 
 
+class LoginForm(OAuth2PasswordRequestForm):
+    """The OAuth2 password flow's form, whose username is an email address.
+
+    Its checks also cover multipart forms, whose body the edge middleware does not parse.
+    """
+
+    def __init__(
+        self,
+        *,
+        grant_type: Annotated[str | None, Form(pattern="^password$")] = None,
+        username: Annotated[
+            str,
+            Form(max_length=MAX_EMAIL_CHARS, pattern=NO_NUL, description="Your email address."),
+        ],
+        password: Annotated[str, Form(json_schema_extra={"format": "password"})],
+        scope: Annotated[str, Form(description="Scopes, separated by spaces.")] = "",
+        client_id: Annotated[str | None, Form()] = None,
+        client_secret: Annotated[str | None, Form(json_schema_extra={"format": "password"})] = None,
+    ) -> None:
+        super().__init__(
+            grant_type=grant_type,
+            username=username,
+            password=password,
+            scope=scope,
+            client_id=client_id,
+            client_secret=client_secret,
+        )
+
+
 def token_response(issued: IssuedTokens) -> TokenResponse:
     return TokenResponse(
         access_token=issued.access_token,
@@ -42,7 +73,7 @@ def token_response(issued: IssuedTokens) -> TokenResponse:
     responses=problem_responses(400, 429),
 )
 async def log_in(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()], auth: AuthServiceDep, ip: ClientIpDep
+    form: Annotated[LoginForm, Depends()], auth: AuthServiceDep, ip: ClientIpDep
 ) -> TokenResponse:
     """Scopes may be requested (separated by spaces); the role's scopes are granted by default."""
     issued = await auth.login(form.username, form.password, form.scopes, ip)
