@@ -14,14 +14,13 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import pytest
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI, Request
 from httpx import AsyncClient
 from starlette.types import Message
 
 from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.main import create_app
-from tests.conftest import Serve
+from tests.conftest import Serve, Start
 
 # Header fields every request has by the time the limits are checked: the client's host,
 # accept, accept-encoding, connection and user-agent, and the X-Request-ID of the service.
@@ -178,7 +177,7 @@ def post_scope(*headers: tuple[bytes, bytes]) -> dict[str, Any]:
 
 
 async def send_to(
-    app: FastAPI, scope: dict[str, Any], chunks: list[bytes] | None, delay: float
+    start: Start, app: FastAPI, scope: dict[str, Any], chunks: list[bytes] | None, delay: float
 ) -> list[Message]:
     """Drive the app as a server would, for a client sending a chunk every ``delay`` s.
 
@@ -198,9 +197,9 @@ async def send_to(
     async def send(message: Message) -> None:
         sent.append(message)
 
-    async with LifespanManager(app) as manager:
+    async with start(app) as served:
         # Generous: only a request that is never cut off fails here.
-        await asyncio.wait_for(manager.app(scope, receive, send), timeout=20)
+        await asyncio.wait_for(served(scope, receive, send), timeout=20)
     return sent
 
 
@@ -210,26 +209,26 @@ async def send_to(
     ids=["chunked", "content-length"],
 )
 async def test_a_body_that_trickles_in_is_cut_off_with_408(
-    settings: Settings, framing: tuple[bytes, bytes]
+    settings: Settings, start: Start, framing: tuple[bytes, bytes]
 ) -> None:
     app = hostile_app(settings.model_copy(update={"request_body_timeout": 0.3}))
 
-    sent = await send_to(app, post_scope(framing), chunks=None, delay=0.02)
+    sent = await send_to(start, app, post_scope(framing), chunks=None, delay=0.02)
 
-    start, body = sent[0], sent[1]
-    assert start["status"] == 408
-    assert (b"connection", b"close") in start["headers"]
+    head, body = sent[0], sent[1]
+    assert head["status"] == 408
+    assert (b"connection", b"close") in head["headers"]
     assert json.loads(body["body"])["code"] == "body_timeout"
 
 
 async def test_a_body_sent_in_slow_chunks_within_the_timeout_is_served(
-    settings: Settings,
+    settings: Settings, start: Start
 ) -> None:
     app = hostile_app(settings.model_copy(update={"request_body_timeout": 5.0}))
     chunks = [b'{"note":', b' "slow', b' but whole"}']
 
     sent = await send_to(
-        app, post_scope((b"transfer-encoding", b"chunked")), chunks=chunks, delay=0.05
+        start, app, post_scope((b"transfer-encoding", b"chunked")), chunks=chunks, delay=0.05
     )
 
     assert sent[0]["status"] == 200
