@@ -90,13 +90,11 @@ class Settings(BaseSettings):
     database_connect_timeout: float = Field(default=5.0, gt=0)
     database_echo: bool = False
 {% endif %}
-{% if cookiecutter.auth != "none" or cookiecutter.llm != "none" %}
 
     rate_limit_storage_uri: str = Field(
         default="memory://",
         description="Where rate limit counters live: memory:// (per process) or redis://host:port/db.",
     )
-{% endif %}
 {% if cookiecutter.redis == "yes" %}
 
     redis_url: str = Field(
@@ -333,7 +331,7 @@ class Settings(BaseSettings):
         if problems:
             raise ValueError("unsafe production settings: " + "; ".join(problems))
         return self
-{% if cookiecutter.redis == "yes" and (cookiecutter.auth != "none" or cookiecutter.llm != "none") %}
+{% if cookiecutter.redis == "yes" %}
 
     @model_validator(mode="after")
     def _count_rate_limits_in_redis(self) -> Self:

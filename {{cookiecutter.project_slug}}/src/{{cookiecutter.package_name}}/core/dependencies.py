@@ -7,7 +7,6 @@ Every dependency is ``async def``, even one that awaits nothing: FastAPI runs a
 plain ``def`` dependency in a worker thread, a thread hop on every request.
 """
 
-{% set rate_limited = cookiecutter.auth != "none" or cookiecutter.llm != "none" %}
 {% set jwt = cookiecutter.auth in ["jwt", "jwt_and_api_key"] %}
 {% set api_keys = cookiecutter.auth in ["api_key", "jwt_and_api_key"] %}
 {% if cookiecutter.auth != "none" %}
@@ -64,9 +63,7 @@ from {{ cookiecutter.package_name }}.core.errors import (
 {% if jwt %}
 from {{ cookiecutter.package_name }}.core.passwords import PasswordHasher
 {% endif %}
-{% if rate_limited %}
 from {{ cookiecutter.package_name }}.core.rate_limit import RateLimiter
-{% endif %}
 {% if jwt %}
 from {{ cookiecutter.package_name }}.core.tokens import TokenCodec
 {% endif %}
@@ -287,7 +284,6 @@ async def get_note_service(session: SessionDep, audit: AuditTrailDep) -> NoteSer
 UserServiceDep = Annotated[UserService, Depends(get_user_service)]
 NoteServiceDep = Annotated[NoteService, Depends(get_note_service)]
 {% endif %}
-{% if rate_limited %}
 
 
 async def get_rate_limiter(request: Request) -> RateLimiter:
@@ -296,7 +292,6 @@ async def get_rate_limiter(request: Request) -> RateLimiter:
 
 
 RateLimiterDep = Annotated[RateLimiter, Depends(get_rate_limiter)]
-{% endif %}
 {% if cookiecutter.llm != "none" %}
 {% if cookiecutter.auth != "none" %}
 
