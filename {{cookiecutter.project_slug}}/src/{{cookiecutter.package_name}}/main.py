@@ -42,7 +42,7 @@ from {{ cookiecutter.package_name }}.core.passwords import PasswordHasher
 {% endif %}
 from {{ cookiecutter.package_name }}.core.rate_limit import RateLimiter
 {% if cookiecutter.redis == "yes" %}
-from {{ cookiecutter.package_name }}.core.redis import create_redis, redis_check
+from {{ cookiecutter.package_name }}.core.redis import create_redis, redis_check, redis_timeouts
 {% endif %}
 {% if cookiecutter.observability == "yes" %}
 from {{ cookiecutter.package_name }}.core.telemetry import (
@@ -140,12 +140,14 @@ async def lifespan(app: FastAPI) -> AsyncIterator[LifespanState]:
         health_checks["redis"] = redis_check(redis)
 {% endif %}
 {% if cookiecutter.redis == "yes" %}
-        # Counters kept in the app's Redis share its connections, and close with them.
+        # Counters kept in the app's Redis share its connections; another Redis gets its own.
         same_redis = settings.rate_limit_storage_uri == settings.redis_url
         rate_limiter = RateLimiter(
             settings.rate_limit_storage_uri,
             connection_pool=redis.connection_pool if same_redis else None,
+            redis_options=redis_timeouts(settings),
         )
+        resources.push_async_callback(rate_limiter.aclose)
 {% else %}
         rate_limiter = RateLimiter(settings.rate_limit_storage_uri)
 {% endif %}

@@ -102,7 +102,14 @@ class Settings(BaseSettings):
         pattern=r"^(redis|rediss|unix)://",
         description="Redis URL: redis://[:password@]host:port/db (rediss:// for TLS).",
     )
-    redis_connect_timeout: float = Field(default=5.0, gt=0)
+    redis_connect_timeout: float = Field(
+        default=0.5, gt=0, description="Seconds to open a connection to Redis."
+    )
+    redis_timeout: float = Field(
+        default=0.5,
+        gt=0,
+        description="Seconds a Redis command may take; past it, Redis counts as down.",
+    )
     job_queue_name: str = Field(
         default="{{ cookiecutter.package_name }}:jobs",
         min_length=1,

@@ -26,6 +26,7 @@ from typing import TypeVar
 import structlog
 from asgi_correlation_id import correlation_id
 from cashews import Cache
+from cashews.exceptions import CacheBackendInteractionError
 {% if cookiecutter.observability == "yes" %}
 from opentelemetry.trace import TracerProvider
 {% endif %}
@@ -40,7 +41,11 @@ from {{ cookiecutter.package_name }}.core.errors import (
     BadRequestError,
     ServiceUnavailableError,
 )
+from {{ cookiecutter.package_name }}.core.outage import Outage
 from {{ cookiecutter.package_name }}.core.rate_limit import RateLimiter
+{% if cookiecutter.redis == "yes" %}
+from {{ cookiecutter.package_name }}.core.redis import redis_timeouts
+{% endif %}
 from {{ cookiecutter.package_name }}.models.llm import (
     LLMRequest,
     LLMResponse,
@@ -155,6 +160,7 @@ class LLMService:
         self._backoff = wait_random_exponential(
             multiplier=settings.llm_retry_base_delay, max=settings.llm_retry_max_delay
         )
+        self._cache_outage = Outage("llm_cache")
 
     async def check_readiness(self) -> None:
         """The readiness check: every provider has its key (and answers, if so configured)."""
@@ -411,19 +417,29 @@ class LLMService:
         return self._settings.llm_cache_prefix + hashlib.sha256(canonical.encode()).hexdigest()
 
     async def _cached(self, key: str) -> LLMResponse | None:
+        """The cached answer, if any; none while the cache is down (tried again after a while)."""
+        if self._cache_outage.ongoing:
+            return None
         try:
             raw = await self._cache.get(key)
+        except CacheBackendInteractionError as exc:
+            self._cache_outage.failed(exc.__cause__ or exc)
+            return None
+        self._cache_outage.answered()
+        try:
             return None if raw is None else LLMResponse.model_validate_json(raw)
-        except (OSError, ValidationError) as exc:
-            logger.warning("llm_cache_unavailable", error=repr(exc))
+        except ValidationError as exc:
+            logger.warning("llm_cache_entry_invalid", error=repr(exc))
             return None
 
     async def _store(self, key: str, response: LLMResponse) -> None:
+        if self._cache_outage.ongoing:
+            return
         try:
             ttl = self._settings.llm_cache_ttl
             await self._cache.set(key, response.model_dump_json(), expire=ttl)
-        except OSError as exc:
-            logger.warning("llm_cache_unavailable", error=repr(exc))
+        except CacheBackendInteractionError as exc:
+            self._cache_outage.failed(exc.__cause__ or exc)
 
     async def _record(self, request: LLMRequest, call: _Call) -> None:
         log_content = self._settings.llm_log_content
@@ -548,7 +564,21 @@ async def open_llm_service(
             providers = [TracedProvider(provider, tracer) for provider in providers]
 {% endif %}
         cache = Cache()
-        cache.setup(settings.llm_cache_url)
+{% if cookiecutter.redis == "yes" %}
+        # Errors are raised (and the cache skipped a while), not logged with a traceback each.
+        if settings.llm_cache_url.startswith(("redis://", "rediss://")):
+            cache.setup(
+                settings.llm_cache_url,
+                suppress=False,
+                wait_for_connection_timeout=settings.redis_timeout,
+                **redis_timeouts(settings),
+            )
+        else:
+            cache.setup(settings.llm_cache_url, suppress=False)
+{% else %}
+        # Errors are raised (and the cache skipped a while), not logged with a traceback each.
+        cache.setup(settings.llm_cache_url, suppress=False)
+{% endif %}
         resources.push_async_callback(cache.close)
         breakers = AsyncCircuitBreakerFactory(
             default_threshold=settings.llm_breaker_threshold,
