@@ -58,6 +58,14 @@ class _Counters:
         stats = await self.limits.get_window_stats(limit, *identifiers)
         return _seconds_until(stats.reset_time)
 
+    async def test(
+        self, limit: RateLimitItem, identifiers: tuple[str, ...], cost: int
+    ) -> int | None:
+        if await self.limits.test(limit, *identifiers, cost=cost):
+            return None
+        stats = await self.limits.get_window_stats(limit, *identifiers)
+        return _seconds_until(stats.reset_time)
+
     async def test_budget(self, budget: RateLimitItem, identifiers: tuple[str, ...]) -> int | None:
         if await self.budgets.test(budget, *identifiers):
             return None
@@ -135,6 +143,21 @@ class RateLimiter:
             raise RateLimitedError(
                 f"Rate limit of {limit} exceeded; retry in {retry_after}s.", retry_after=retry_after
             )
+
+    async def check(self, limit: RateLimitItem, *identifiers: str) -> None:
+        """Raise 429 when ``limit`` has no room left for ``identifiers``; counts nothing.
+
+        With ``count``: refuse while too many attempts failed, count only the failures.
+        """
+        retry_after = await self._counted(lambda counters: counters.test(limit, identifiers, 1))
+        if retry_after is not None:
+            raise RateLimitedError(
+                f"Rate limit of {limit} exceeded; retry in {retry_after}s.", retry_after=retry_after
+            )
+
+    async def count(self, limit: RateLimitItem, *identifiers: str) -> None:
+        """Count one against ``limit`` for ``identifiers``, without refusing anything."""
+        await self._counted(lambda counters: counters.hit(limit, identifiers, 1))
 
     async def ensure_budget(self, budget: RateLimitItem, *identifiers: str) -> None:
         """Raise 429 once ``budget`` is spent for ``identifiers``; counts nothing."""
