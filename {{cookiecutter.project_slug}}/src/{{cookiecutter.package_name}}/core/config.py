@@ -220,6 +220,12 @@ class Settings(BaseSettings):
     llm_cache_any_temperature: bool = Field(
         default=False, description="Also cache requests whose temperature is not 0."
     )
+{% if cookiecutter.auth != "none" %}
+    llm_cache_shared: bool = Field(
+        default=False,
+        description="One cache for every user, not one each: tells a user what others asked.",
+    )
+{% endif %}
     llm_requests_per_minute: int = Field(default=60, ge=0, description="Per caller; 0: no limit.")
     llm_global_requests_per_minute: int = Field(default=1000, ge=0, description="0: no limit.")
     llm_tokens_per_minute: int = Field(

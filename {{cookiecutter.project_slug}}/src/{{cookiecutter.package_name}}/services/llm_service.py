@@ -201,7 +201,11 @@ class LLMService:
     async def _complete(self, request: LLMRequest, call: _Call) -> LLMResponse:
         candidates = self._candidates(request, call)
         await self._quota.admit(call.caller)
+{% if cookiecutter.auth != "none" %}
+        cache_key = self._cache_key(request, candidates[0][1].model, call.caller)
+{% else %}
         cache_key = self._cache_key(request, candidates[0][1].model)
+{% endif %}
         if cache_key and (hit := await self._cached(cache_key)):
             call.provider, call.model, call.cached = hit.provider, hit.model, True
             call.succeeded(TokenUsage(), 0.0, hit.text)
@@ -398,14 +402,26 @@ class LLMService:
     def _cost(self, model: str, usage: TokenUsage) -> float:
         return cost_of(usage, self._settings.llm_prices.get(model))
 
+{% if cookiecutter.auth != "none" %}
+    def _cache_key(self, request: LLMRequest, model: str, caller: str) -> str | None:
+        """Only deterministic answers are worth reusing: temperature 0, unless configured.
+
+        Each caller has answers of their own, unless ``LLM_CACHE_SHARED``: an answer
+        served from someone else's call tells that they asked the same.
+        """
+{% else %}
     def _cache_key(self, request: LLMRequest, model: str) -> str | None:
         """Only deterministic answers are worth reusing: temperature 0, unless configured."""
+{% endif %}
         if not self._settings.llm_cache_ttl:
             return None
         if request.temperature != 0 and not self._settings.llm_cache_any_temperature:
             return None
         canonical = json.dumps(
             {
+{% if cookiecutter.auth != "none" %}
+                "caller": None if self._settings.llm_cache_shared else caller,
+{% endif %}
                 "model": model,
                 "system": request.system,
                 "messages": [message.model_dump() for message in request.conversation],
