@@ -195,7 +195,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[LifespanState]:
             rate_limiter=rate_limiter,
 {% if cookiecutter.redis == "yes" %}
             redis=redis,
-            job_queue=JobQueue(redis, settings.job_queue_name),
+            job_queue=JobQueue(
+                redis, settings.job_queue_name, max_payload_bytes=settings.job_max_payload_bytes
+            ),
 {% endif %}
 {% if cookiecutter.llm != "none" %}
             llm_service=llm_service,

@@ -2,16 +2,10 @@
 
 from enum import StrEnum
 from pathlib import Path
-{% if cookiecutter.auth != "none" %}
 from typing import Annotated, Literal, Self
 
 from limits import parse
 from pydantic import AfterValidator, Field, SecretStr, model_validator
-{% else %}
-from typing import Literal, Self
-
-from pydantic import Field, SecretStr, model_validator
-{% endif %}
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from {{ cookiecutter.package_name }}.core.security import (
@@ -24,7 +18,6 @@ from {{ cookiecutter.package_name }}.models.llm import ModelPrice, ProviderName
 {% endif %}
 
 
-{% if cookiecutter.auth != "none" %}
 def _rate_limit(value: str) -> str:
     parse(value)  # raises ValueError for anything but "<count>/<period>", e.g. "5/minute"
     return value
@@ -33,7 +26,6 @@ def _rate_limit(value: str) -> str:
 RateLimit = Annotated[str, AfterValidator(_rate_limit)]
 
 
-{% endif %}
 class Environment(StrEnum):
     LOCAL = "local"
     TEST = "test"
@@ -94,6 +86,17 @@ class Settings(BaseSettings):
     rate_limit_storage_uri: str = Field(
         default="memory://",
         description="Where rate limit counters live: memory:// (per process) or redis://host:port/db.",
+    )
+    job_rate_limit: RateLimit = Field(
+        default="30/minute",
+{% if cookiecutter.auth != "none" %}
+        description="Jobs a user may queue before further ones get 429.",
+{% else %}
+        description="Jobs a client IP may queue before further ones get 429.",
+{% endif %}
+    )
+    job_max_payload_bytes: int = Field(
+        default=65_536, ge=1, description="Largest arguments of a job, as JSON; larger get 413."
     )
 {% if cookiecutter.redis == "yes" %}
 
