@@ -280,7 +280,7 @@ def test_switching_the_llm_module_off_removes_it_and_keeps_the_users_code(
     answers = recorded(project)["answers"]
     for path in switched_off(answers):
         assert not (project / path).exists(), f"{path} of a switched-off module is left"
-    assert '"limits' not in (project / "pyproject.toml").read_text()
+    assert '"anthropic' not in (project / "pyproject.toml").read_text()
     assert "RATE_LIMIT" not in (project / ".env").read_text()
     assert secret_key(project) == key
     expected = expected_project(template, tmp_path / "expected", add_items_route, llm="none")
@@ -422,20 +422,20 @@ def test_a_switched_off_module_file_the_user_changed_is_kept_with_a_warning(
     committed_project: Callable[..., Path], regenerate: Regenerate
 ) -> None:
     project = committed_project(llm="anthropic")
-    rate_limit = project / "src" / PACKAGE / "core/rate_limit.py"
-    rate_limit.write_text(rate_limit.read_text() + "\nTEAM_LIMIT = 5\n")
+    quota = project / "src" / PACKAGE / "services/llm_quota.py"
+    quota.write_text(quota.read_text() + "\nTEAM_LIMIT = 5\n")
     commit_all(project, "Team limit")
 
     code, output = regenerate(project, "--set", "llm=none")
 
     assert code == 0, output
-    assert rate_limit.read_text().endswith("\nTEAM_LIMIT = 5\n")
-    assert f"kept src/{PACKAGE}/core/rate_limit.py" in output
-    assert not (project / "tests/test_rate_limit.py").exists()
+    assert quota.read_text().endswith("\nTEAM_LIMIT = 5\n")
+    assert f"kept src/{PACKAGE}/services/llm_quota.py" in output
+    assert not (project / "tests/llm").exists()
 
 
 def edit_where_the_llm_module_edits(project: Path) -> None:
-    """A dependency and a setting where the LLM module adds its own, and its README row."""
+    """A dependency where the LLM module adds its own, a setting, and the module's README row."""
     replace_once(
         project / "pyproject.toml",
         '    "aiosqlite>=0.20",\n]',
@@ -475,16 +475,16 @@ def test_a_conflict_is_marked_listed_and_fails_without_losing_anything(
     ) in readme
     pyproject = (project / "pyproject.toml").read_text()
     assert re.search(
-        r'<<<<<<< yours\n    "orjson>=3.10",\n=======\n    "limits>=.*",\n'
+        r'<<<<<<< yours\n    "orjson>=3.10",\n=======\n    "anthropic>=.*",\n'
         r'(    ".*",\n)*>>>>>>> template now\n',
         pyproject,
     ), pyproject
-    # Beside the template's lines, not on them: merged without a conflict.
+    # Apart from the template's lines: merged without a conflict.
     config = (project / "src" / PACKAGE / "core/config.py").read_text()
     assert "    items_page_size: int = 20\n" in config
-    assert "rate_limit_storage_uri" in config
+    assert "llm_providers" in config
     assert "<<<<<<<" not in config
-    assert (project / "src" / PACKAGE / "core/rate_limit.py").exists()
+    assert (project / "src" / PACKAGE / "services/llm_service.py").exists()
     assert recorded(project)["answers"]["llm"] == "anthropic"
 
 
@@ -621,7 +621,7 @@ def test_the_generated_readme_commands_run_from_a_checkout_and_from_a_git_url(
     run([UV, "tool", "run", *url.split()[1:]], project, tools)
 
     assert recorded(project)["answers"]["llm"] == "none"
-    assert not (project / "src" / PACKAGE / "core/rate_limit.py").exists()
+    assert not (project / "src" / PACKAGE / "services/llm_service.py").exists()
 
 
 # One file at a time: the merge rules, on small folders (fast).

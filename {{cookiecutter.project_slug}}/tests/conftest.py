@@ -137,10 +137,8 @@ def redis_settings() -> dict[str, Any]:
     return {
         "redis_url": os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0"),
         "job_queue_name": f"test:{uuid4().hex}:jobs",
-{% if auth or cookiecutter.llm != "none" %}
         # Fresh counters for every test; test_rate_limit shares them through Redis.
         "rate_limit_storage_uri": "memory://",
-{% endif %}
 {% if cookiecutter.llm != "none" %}
         # A cache of this test's own: answers cached by other runs must not leak in.
         "llm_cache_url": "mem://",

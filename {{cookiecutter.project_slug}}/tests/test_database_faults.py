@@ -27,7 +27,7 @@ from {{ cookiecutter.package_name }}.main import create_app
 from {{ cookiecutter.package_name }}.scripts.create_admin import CreatedAdmin, create_admin
 {% endif %}
 {% if jwt %}
-from tests.conftest import ADMIN_EMAIL, PASSWORD, USERS, Serve, bearer, log_in
+from tests.conftest import ADMIN_EMAIL, PASSWORD, TOKEN_URL, USERS, Serve, bearer, log_in
 {% elif cookiecutter.auth == "api_key" %}
 from tests.conftest import ADMIN_EMAIL, USERS, Serve
 {% else %}
@@ -196,6 +196,27 @@ async def test_the_service_starts_without_its_database_and_recovers_when_it_retu
 {% endif %}
     assert recovered.status_code == 200
     assert [user["email"] for user in recovered.json()["items"]] == [{{ "ADMIN_EMAIL" if cookiecutter.auth != "none" else '"ada@example.com"' }}]
+{% if jwt %}
+
+
+async def test_logins_answered_503_do_not_count_against_the_account(
+    outage: Outage, serve: Serve
+) -> None:
+    """Twelve logins while the database is down (the limit is five a minute per account):
+    once it is back, its owner logs in at once.
+    """
+    login = {"username": ADMIN_EMAIL, "password": PASSWORD}
+
+    async with serve(create_app(outage.settings)) as client:
+        refused = [await client.post(TOKEN_URL, data=login) for _ in range(12)]
+        await outage.restore()
+        await create_admin(outage.settings, email=ADMIN_EMAIL, name="Admin", password=PASSWORD)
+        after = await client.post(TOKEN_URL, data=login)
+
+    for response in refused:
+        assert_unavailable(response)
+    assert after.status_code == 200, after.text
+{% endif %}
 
 
 async def count_users(database: AsyncEngine, email: str) -> int:

@@ -17,6 +17,7 @@ from {{ cookiecutter.package_name }}.jobs.tasks import JobContext, analyze_text
 from {{ cookiecutter.package_name }}.jobs.worker import JOBS, check, create_worker
 from {{ cookiecutter.package_name }}.main import create_app
 from tests.conftest import Serve
+from tests.test_job_limits import credentials_of
 {% else %}
 import pytest
 from fastapi import BackgroundTasks
@@ -28,6 +29,7 @@ from {{ cookiecutter.package_name }}.jobs.queue import JobQueue
 from {{ cookiecutter.package_name }}.jobs.tasks import JobContext, analyze_text
 from {{ cookiecutter.package_name }}.main import create_app
 from tests.conftest import Serve
+from tests.test_job_limits import credentials_of
 from tests.test_logging import json_lines
 {% endif %}
 
@@ -109,11 +111,14 @@ async def test_an_unknown_job_is_a_404_problem(client: AsyncClient) -> None:
     assert response.json()["code"] == "not_found"
 
 
-async def test_enqueueing_without_redis_is_a_503_problem(settings: Settings, serve: Serve) -> None:
+async def test_enqueueing_without_redis_is_a_503_problem(
+    settings: Settings, serve: Serve, client: AsyncClient
+) -> None:
     nowhere = settings.model_copy(update={"redis_url": "redis://127.0.0.1:1/0"})
 
-    async with serve(create_app(nowhere)) as client:
-        response = await client.post("/api/v1/jobs/text-analysis", json={"text": TEXT})
+    async with serve(create_app(nowhere)) as without_redis:
+        without_redis.headers.update(credentials_of(client))
+        response = await without_redis.post("/api/v1/jobs/text-analysis", json={"text": TEXT})
 
     assert response.status_code == 503
     assert response.json()["code"] == "service_unavailable"
@@ -121,10 +126,11 @@ async def test_enqueueing_without_redis_is_a_503_problem(settings: Settings, ser
 
 
 async def test_a_job_runs_after_the_response_is_sent(
-    capsys: pytest.CaptureFixture[str], settings: Settings, serve: Serve
+    capsys: pytest.CaptureFixture[str], settings: Settings, serve: Serve, client: AsyncClient
 ) -> None:
-    async with serve(create_app(settings.model_copy(update={"log_json": True}))) as client:
-        response = await client.post("/api/v1/jobs/text-analysis", json={"text": TEXT})
+    async with serve(create_app(settings.model_copy(update={"log_json": True}))) as logged:
+        logged.headers.update(credentials_of(client))
+        response = await logged.post("/api/v1/jobs/text-analysis", json={"text": TEXT})
 
     assert response.status_code == 202
     assert response.json()["status"] == "queued"

@@ -1,4 +1,3 @@
-{% set rate_limited = cookiecutter.auth != "none" or cookiecutter.llm != "none" %}
 {% set has_resources = cookiecutter.database != "none" or cookiecutter.llm != "none" or cookiecutter.redis == "yes" or cookiecutter.observability == "yes" %}
 """Application factory.
 
@@ -41,11 +40,9 @@ from {{ cookiecutter.package_name }}.core.middleware import EdgeMiddleware
 {% if cookiecutter.auth in ["jwt", "jwt_and_api_key"] %}
 from {{ cookiecutter.package_name }}.core.passwords import PasswordHasher
 {% endif %}
-{% if rate_limited %}
 from {{ cookiecutter.package_name }}.core.rate_limit import RateLimiter
-{% endif %}
 {% if cookiecutter.redis == "yes" %}
-from {{ cookiecutter.package_name }}.core.redis import create_redis, redis_check
+from {{ cookiecutter.package_name }}.core.redis import create_redis, redis_check, redis_timeouts
 {% endif %}
 {% if cookiecutter.observability == "yes" %}
 from {{ cookiecutter.package_name }}.core.telemetry import (
@@ -109,9 +106,7 @@ class LifespanState(TypedDict):
     db_engine: AsyncEngine
     db_sessions: async_sessionmaker[AsyncSession]
 {% endif %}
-{% if rate_limited %}
     rate_limiter: RateLimiter
-{% endif %}
 {% if cookiecutter.redis == "yes" %}
     redis: ArqRedis
     job_queue: JobQueue
@@ -144,14 +139,16 @@ async def lifespan(app: FastAPI) -> AsyncIterator[LifespanState]:
         resources.push_async_callback(redis.aclose)
         health_checks["redis"] = redis_check(redis)
 {% endif %}
-{% if rate_limited and cookiecutter.redis == "yes" %}
-        # Counters kept in the app's Redis share its connections, and close with them.
+{% if cookiecutter.redis == "yes" %}
+        # Counters kept in the app's Redis share its connections; another Redis gets its own.
         same_redis = settings.rate_limit_storage_uri == settings.redis_url
         rate_limiter = RateLimiter(
             settings.rate_limit_storage_uri,
             connection_pool=redis.connection_pool if same_redis else None,
+            redis_options=redis_timeouts(settings),
         )
-{% elif rate_limited %}
+        resources.push_async_callback(rate_limiter.aclose)
+{% else %}
         rate_limiter = RateLimiter(settings.rate_limit_storage_uri)
 {% endif %}
 {% if cookiecutter.observability == "yes" %}
@@ -195,12 +192,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[LifespanState]:
             db_engine=db_engine,
             db_sessions=db_sessions,
 {% endif %}
-{% if rate_limited %}
             rate_limiter=rate_limiter,
-{% endif %}
 {% if cookiecutter.redis == "yes" %}
             redis=redis,
-            job_queue=JobQueue(redis, settings.job_queue_name),
+            job_queue=JobQueue(
+                redis, settings.job_queue_name, max_payload_bytes=settings.job_max_payload_bytes
+            ),
 {% endif %}
 {% if cookiecutter.llm != "none" %}
             llm_service=llm_service,
@@ -211,7 +208,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[LifespanState]:
 {% endif %}
         )
 {% else %}
-    yield LifespanState(health_checks=health_checks)
+    yield LifespanState(
+        health_checks=health_checks, rate_limiter=RateLimiter(settings.rate_limit_storage_uri)
+    )
 {% endif %}
 
 

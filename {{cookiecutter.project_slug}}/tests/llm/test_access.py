@@ -1,5 +1,7 @@
 {% set jwt = cookiecutter.auth in ["jwt", "jwt_and_api_key"] %}
-"""Only authenticated callers with the ``llm`` scope reach the LLM routes."""
+"""Only authenticated callers with the ``llm`` scope reach the LLM routes; each has their own
+cached answers.
+"""
 
 import asyncio
 
@@ -12,15 +14,16 @@ from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.database.models import LLMCall
 from {{ cookiecutter.package_name }}.main import create_app
 {% if jwt %}
-from tests.conftest import ADMIN_EMAIL, Serve, Start, bearer, log_in
+from tests.conftest import ADMIN_EMAIL, Account, Serve, Start, bearer, log_in
 {% else %}
-from tests.conftest import Serve, Start
+from tests.conftest import Account, Serve, Start
 {% endif %}
 from tests.llm.conftest import COMPLETE
 from tests.llm.stub import Reply, StubProvider
 
 USAGE = "/api/v1/llm/usage"
 PROMPT = {"prompt": "Hello?"}
+DETERMINISTIC = {"prompt": "Is my diagnosis serious?", "temperature": 0}
 ARRIVAL_WAIT = 10
 
 
@@ -97,3 +100,31 @@ async def test_a_completion_in_progress_holds_no_database_connection(
 
     assert meanwhile.status_code == 200, meanwhile.text
     assert answered.status_code == 200, answered.text
+
+
+async def test_cached_answers_are_not_shared_between_users(
+    client: AsyncClient, primary: StubProvider, member: Account
+) -> None:
+    """Else a user who sends another's prompt learns, from ``cached``, that it was asked."""
+    asked = await client.post(COMPLETE, json=DETERMINISTIC)
+    asked_again = await client.post(COMPLETE, json=DETERMINISTIC)
+    by_someone_else = await client.post(COMPLETE, json=DETERMINISTIC, headers=member.headers)
+
+    assert [asked.json()["cached"], asked_again.json()["cached"]] == [False, True]
+    assert by_someone_else.status_code == 200
+    assert by_someone_else.json()["cached"] is False
+    assert len(primary.received) == 2
+
+
+async def test_the_cache_is_shared_between_users_when_configured(
+    settings: Settings, serve: Serve, primary: StubProvider, member: Account
+) -> None:
+    shared = settings.model_copy(update={"llm_cache_shared": True})
+
+    async with serve(create_app(shared)) as client:
+        asked = await client.post(COMPLETE, json=DETERMINISTIC)
+        by_someone_else = await client.post(COMPLETE, json=DETERMINISTIC, headers=member.headers)
+
+    assert asked.json()["cached"] is False
+    assert by_someone_else.json()["cached"] is True
+    assert len(primary.received) == 1

@@ -42,6 +42,7 @@ class Scope(enum.StrEnum):
 {% if llm %}
     LLM = "llm"
 {% endif %}
+    JOBS = "jobs"
     AUDIT_READ = "audit:read"
     ADMIN = "admin"
 
@@ -57,6 +58,11 @@ SCOPE_DESCRIPTIONS: Mapping[str, str] = {
 {% if llm %}
     Scope.LLM: "Call the LLM endpoints and read your usage of them.",
 {% endif %}
+{% if cookiecutter.redis == "yes" %}
+    Scope.JOBS: "Queue background jobs and read their results.",
+{% else %}
+    Scope.JOBS: "Queue background jobs.",
+{% endif %}
     Scope.AUDIT_READ: "Read the audit log.",
     Scope.ADMIN: "Manage every user, and act on everyone's resources.",
 }
@@ -66,18 +72,20 @@ ROLE_SCOPES: Mapping[UserRole, frozenset[Scope]] = {
     UserRole.ADMIN: frozenset(Scope),
 {% if api_keys and llm %}
     UserRole.MEMBER: frozenset(
-        {Scope.PROFILE, Scope.NOTES_READ, Scope.NOTES_WRITE, Scope.API_KEYS, Scope.LLM}
+        {Scope.PROFILE, Scope.NOTES_READ, Scope.NOTES_WRITE, Scope.API_KEYS, Scope.LLM, Scope.JOBS}
     ),
-    UserRole.SERVICE: frozenset({Scope.NOTES_READ, Scope.NOTES_WRITE, Scope.LLM}),
+    UserRole.SERVICE: frozenset({Scope.NOTES_READ, Scope.NOTES_WRITE, Scope.LLM, Scope.JOBS}),
 {% elif api_keys %}
     UserRole.MEMBER: frozenset(
-        {Scope.PROFILE, Scope.NOTES_READ, Scope.NOTES_WRITE, Scope.API_KEYS}
+        {Scope.PROFILE, Scope.NOTES_READ, Scope.NOTES_WRITE, Scope.API_KEYS, Scope.JOBS}
     ),
-    UserRole.SERVICE: frozenset({Scope.NOTES_READ, Scope.NOTES_WRITE}),
+    UserRole.SERVICE: frozenset({Scope.NOTES_READ, Scope.NOTES_WRITE, Scope.JOBS}),
 {% elif llm %}
-    UserRole.MEMBER: frozenset({Scope.PROFILE, Scope.NOTES_READ, Scope.NOTES_WRITE, Scope.LLM}),
+    UserRole.MEMBER: frozenset(
+        {Scope.PROFILE, Scope.NOTES_READ, Scope.NOTES_WRITE, Scope.LLM, Scope.JOBS}
+    ),
 {% else %}
-    UserRole.MEMBER: frozenset({Scope.PROFILE, Scope.NOTES_READ, Scope.NOTES_WRITE}),
+    UserRole.MEMBER: frozenset({Scope.PROFILE, Scope.NOTES_READ, Scope.NOTES_WRITE, Scope.JOBS}),
 {% endif %}
 }
 

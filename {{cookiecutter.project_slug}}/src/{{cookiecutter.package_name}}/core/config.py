@@ -2,16 +2,10 @@
 
 from enum import StrEnum
 from pathlib import Path
-{% if cookiecutter.auth != "none" %}
 from typing import Annotated, Literal, Self
 
 from limits import parse
 from pydantic import AfterValidator, Field, SecretStr, model_validator
-{% else %}
-from typing import Literal, Self
-
-from pydantic import Field, SecretStr, model_validator
-{% endif %}
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from {{ cookiecutter.package_name }}.core.security import (
@@ -24,7 +18,6 @@ from {{ cookiecutter.package_name }}.models.llm import ModelPrice, ProviderName
 {% endif %}
 
 
-{% if cookiecutter.auth != "none" %}
 def _rate_limit(value: str) -> str:
     parse(value)  # raises ValueError for anything but "<count>/<period>", e.g. "5/minute"
     return value
@@ -33,7 +26,6 @@ def _rate_limit(value: str) -> str:
 RateLimit = Annotated[str, AfterValidator(_rate_limit)]
 
 
-{% endif %}
 class Environment(StrEnum):
     LOCAL = "local"
     TEST = "test"
@@ -109,13 +101,22 @@ class Settings(BaseSettings):
     database_connect_timeout: float = Field(default=5.0, gt=0)
     database_echo: bool = False
 {% endif %}
-{% if cookiecutter.auth != "none" or cookiecutter.llm != "none" %}
 
     rate_limit_storage_uri: str = Field(
         default="memory://",
         description="Where rate limit counters live: memory:// (per process) or redis://host:port/db.",
     )
+    job_rate_limit: RateLimit = Field(
+        default="30/minute",
+{% if cookiecutter.auth != "none" %}
+        description="Jobs a user may queue before further ones get 429.",
+{% else %}
+        description="Jobs a client IP may queue before further ones get 429.",
 {% endif %}
+    )
+    job_max_payload_bytes: int = Field(
+        default=65_536, ge=1, description="Largest arguments of a job, as JSON; larger get 413."
+    )
 {% if cookiecutter.redis == "yes" %}
 
     redis_url: str = Field(
@@ -123,7 +124,14 @@ class Settings(BaseSettings):
         pattern=r"^(redis|rediss|unix)://",
         description="Redis URL: redis://[:password@]host:port/db (rediss:// for TLS).",
     )
-    redis_connect_timeout: float = Field(default=5.0, gt=0)
+    redis_connect_timeout: float = Field(
+        default=0.5, gt=0, description="Seconds to open a connection to Redis."
+    )
+    redis_timeout: float = Field(
+        default=0.5,
+        gt=0,
+        description="Seconds a Redis command may take; past it, Redis counts as down.",
+    )
     job_queue_name: str = Field(
         default="{{ cookiecutter.package_name }}:jobs",
         min_length=1,
@@ -234,6 +242,12 @@ class Settings(BaseSettings):
     llm_cache_any_temperature: bool = Field(
         default=False, description="Also cache requests whose temperature is not 0."
     )
+{% if cookiecutter.auth != "none" %}
+    llm_cache_shared: bool = Field(
+        default=False,
+        description="One cache for every user, not one each: tells a user what others asked.",
+    )
+{% endif %}
     llm_requests_per_minute: int = Field(default=60, ge=0, description="Per caller; 0: no limit.")
     llm_global_requests_per_minute: int = Field(default=1000, ge=0, description="0: no limit.")
     llm_tokens_per_minute: int = Field(
@@ -352,7 +366,7 @@ class Settings(BaseSettings):
         if problems:
             raise ValueError("unsafe production settings: " + "; ".join(problems))
         return self
-{% if cookiecutter.redis == "yes" and (cookiecutter.auth != "none" or cookiecutter.llm != "none") %}
+{% if cookiecutter.redis == "yes" %}
 
     @model_validator(mode="after")
     def _count_rate_limits_in_redis(self) -> Self:

@@ -7,7 +7,6 @@ Every dependency is ``async def``, even one that awaits nothing: FastAPI runs a
 plain ``def`` dependency in a worker thread, a thread hop on every request.
 """
 
-{% set rate_limited = cookiecutter.auth != "none" or cookiecutter.llm != "none" %}
 {% set jwt = cookiecutter.auth in ["jwt", "jwt_and_api_key"] %}
 {% set api_keys = cookiecutter.auth in ["api_key", "jwt_and_api_key"] %}
 {% if cookiecutter.auth != "none" %}
@@ -34,8 +33,8 @@ from fastapi.security import APIKeyHeader
 {% else %}
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 {% endif %}
-from limits import parse
 {% endif %}
+from limits import parse
 {% if cookiecutter.database != "none" %}
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 {% endif %}
@@ -64,9 +63,7 @@ from {{ cookiecutter.package_name }}.core.errors import (
 {% if jwt %}
 from {{ cookiecutter.package_name }}.core.passwords import PasswordHasher
 {% endif %}
-{% if rate_limited %}
 from {{ cookiecutter.package_name }}.core.rate_limit import RateLimiter
-{% endif %}
 {% if jwt %}
 from {{ cookiecutter.package_name }}.core.tokens import TokenCodec
 {% endif %}
@@ -116,22 +113,11 @@ async def get_health_checks(request: Request) -> Mapping[str, HealthCheck]:
 async def get_redis(request: Request) -> ArqRedis:
     redis: ArqRedis = request.state.redis
     return redis
-
-
-async def get_job_queue(request: Request) -> JobQueue:
-    queue: JobQueue = request.state.job_queue
-    return queue
-{% else %}
-
-
-async def get_job_queue(background_tasks: BackgroundTasks) -> JobQueue:
-    return JobQueue(background_tasks)
 {% endif %}
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 HealthChecksDep = Annotated[Mapping[str, HealthCheck], Depends(get_health_checks)]
-JobQueueDep = Annotated[JobQueue, Depends(get_job_queue)]
 {% if cookiecutter.redis == "yes" %}
 RedisDep = Annotated[ArqRedis, Depends(get_redis)]
 {% endif %}
@@ -287,7 +273,6 @@ async def get_note_service(session: SessionDep, audit: AuditTrailDep) -> NoteSer
 UserServiceDep = Annotated[UserService, Depends(get_user_service)]
 NoteServiceDep = Annotated[NoteService, Depends(get_note_service)]
 {% endif %}
-{% if rate_limited %}
 
 
 async def get_rate_limiter(request: Request) -> RateLimiter:
@@ -296,7 +281,6 @@ async def get_rate_limiter(request: Request) -> RateLimiter:
 
 
 RateLimiterDep = Annotated[RateLimiter, Depends(get_rate_limiter)]
-{% endif %}
 {% if cookiecutter.llm != "none" %}
 {% if cookiecutter.auth != "none" %}
 
@@ -381,3 +365,46 @@ async def get_api_key_service(
 ApiKeyServiceDep = Annotated[ApiKeyService, Depends(get_api_key_service)]
 {% endif %}
 {% endif %}
+{% if cookiecutter.auth != "none" and cookiecutter.redis == "yes" %}
+
+
+async def get_job_queue(request: Request, principal: PrincipalDep) -> JobQueue:
+    """The job queue as the caller sees it: their own jobs (an admin: everyone's)."""
+    queue: JobQueue = request.state.job_queue
+    return queue.of(principal.user_id.hex, sees_all=principal.is_admin)
+{% elif cookiecutter.redis == "yes" %}
+
+
+async def get_job_queue(request: Request) -> JobQueue:
+    queue: JobQueue = request.state.job_queue
+    return queue
+{% else %}
+
+
+async def get_job_queue(background_tasks: BackgroundTasks, settings: SettingsDep) -> JobQueue:
+    return JobQueue(background_tasks, max_payload_bytes=settings.job_max_payload_bytes)
+{% endif %}
+
+
+{% if cookiecutter.auth != "none" %}
+async def limit_jobs(
+    principal: PrincipalDep, settings: SettingsDep, limiter: RateLimiterDep
+) -> None:
+    """429 once the caller queued ``JOB_RATE_LIMIT`` jobs; counted per user."""
+    caller = f"user:{principal.user_id}"
+{% else %}
+async def limit_jobs(request: Request, settings: SettingsDep, limiter: RateLimiterDep) -> None:
+    """429 once the caller queued ``JOB_RATE_LIMIT`` jobs; counted per client IP (behind a
+    proxy, run uvicorn with ``--forwarded-allow-ips`` so that this is the client's).
+    """
+    caller = f"ip:{request.client.host if request.client else 'unknown'}"
+{% endif %}
+{% if cookiecutter.redis == "yes" %}
+    # Per queue too: services sharing a Redis (and its counters) have queues of their own.
+    await limiter.hit(parse(settings.job_rate_limit), "jobs", settings.job_queue_name, caller)
+{% else %}
+    await limiter.hit(parse(settings.job_rate_limit), "jobs", caller)
+{% endif %}
+
+
+JobQueueDep = Annotated[JobQueue, Depends(get_job_queue)]

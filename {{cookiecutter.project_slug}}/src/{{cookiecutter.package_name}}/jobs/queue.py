@@ -3,26 +3,82 @@
 
 The queue lives in Redis and the worker runs the jobs (see ``jobs/worker.py``):
 they survive restarts of the app, and any number of workers share the queue.
+{% if cookiecutter.auth != "none" %}
+
+With authentication, each caller sees the queue through ``of(owner)``: the IDs
+of their jobs start with their own ID, and other callers' jobs are not found
+(except by an admin's view, which sees every job).
+{% endif %}
 """
 
+import json
 from collections.abc import Awaitable, Callable
 from typing import Any, Concatenate, ParamSpec
+{% if cookiecutter.auth != "none" %}
+from uuid import uuid4
+{% endif %}
 
 from arq.connections import ArqRedis
 from arq.jobs import Job, JobStatus
 from redis.exceptions import RedisError
 
-from {{ cookiecutter.package_name }}.core.errors import NotFoundError, ServiceUnavailableError
+from {{ cookiecutter.package_name }}.core.errors import (
+    NotFoundError,
+    PayloadTooLargeError,
+    ServiceUnavailableError,
+)
 from {{ cookiecutter.package_name }}.jobs.tasks import JobContext
 from {{ cookiecutter.package_name }}.models.jobs import JobState
 
 P = ParamSpec("P")
 
 
+def check_payload(args: tuple[object, ...], kwargs: dict[str, Any], max_bytes: int | None) -> None:
+    """413 when a job's arguments, as JSON, take more than ``max_bytes``."""
+    if max_bytes is None:
+        return
+    size = len(json.dumps([args, kwargs], default=str).encode())
+    if size > max_bytes:
+        msg = f"The job's input takes {size} bytes; at most {max_bytes} are accepted."
+        raise PayloadTooLargeError(msg)
+
+
 class JobQueue:
-    def __init__(self, redis: ArqRedis, queue_name: str) -> None:
+{% if cookiecutter.auth != "none" %}
+    def __init__(
+        self,
+        redis: ArqRedis,
+        queue_name: str,
+        *,
+        max_payload_bytes: int | None = None,
+        owner: str | None = None,
+        sees_all: bool = True,
+    ) -> None:
+        """``max_payload_bytes``: the most a job's arguments may take, as JSON (None: any)."""
         self._redis = redis
         self._queue_name = queue_name
+        self._max_payload_bytes = max_payload_bytes
+        self._owner = owner
+        self._sees_all = sees_all
+
+    def of(self, owner: str, *, sees_all: bool = False) -> "JobQueue":
+        """The queue as ``owner`` sees it: their jobs, or every job if ``sees_all``."""
+        return JobQueue(
+            self._redis,
+            self._queue_name,
+            max_payload_bytes=self._max_payload_bytes,
+            owner=owner,
+            sees_all=sees_all,
+        )
+{% else %}
+    def __init__(
+        self, redis: ArqRedis, queue_name: str, *, max_payload_bytes: int | None = None
+    ) -> None:
+        """``max_payload_bytes``: the most a job's arguments may take, as JSON (None: any)."""
+        self._redis = redis
+        self._queue_name = queue_name
+        self._max_payload_bytes = max_payload_bytes
+{% endif %}
 
     async def enqueue(
         self,
@@ -34,9 +90,17 @@ class JobQueue:
         """Queue ``job(ctx, *args, **kwargs)`` for the worker; return the job ID."""
         # Checked against the job's signature above; arq's own options start with "_".
         arguments: dict[str, Any] = dict(kwargs)
+        check_payload(args, arguments, self._max_payload_bytes)
+{% if cookiecutter.auth != "none" %}
+        job_id = None if self._owner is None else f"{self._owner}.{uuid4().hex}"
+{% endif %}
         try:
             queued = await self._redis.enqueue_job(
+{% if cookiecutter.auth != "none" %}
+                job.__name__, *args, _job_id=job_id, _queue_name=self._queue_name, **arguments
+{% else %}
                 job.__name__, *args, _queue_name=self._queue_name, **arguments
+{% endif %}
             )
         except RedisError as exc:
             raise ServiceUnavailableError("The job queue is unavailable.") from exc
@@ -47,6 +111,11 @@ class JobQueue:
 
     async def state(self, job_id: str) -> JobState:
         """Where the job is, and its result once it is done."""
+        missing = NotFoundError(f"No job {job_id}; finished jobs are kept for a limited time.")
+{% if cookiecutter.auth != "none" %}
+        if not self._sees_all and not job_id.startswith(f"{self._owner}."):
+            raise missing  # another caller's job: as if there were none
+{% endif %}
         job = Job(job_id, self._redis, _queue_name=self._queue_name)
         try:
             status = await job.status()
@@ -54,7 +123,7 @@ class JobQueue:
         except RedisError as exc:
             raise ServiceUnavailableError("The job queue is unavailable.") from exc
         if status is JobStatus.not_found:
-            raise NotFoundError(f"No job {job_id}; finished jobs are kept for a limited time.")
+            raise missing
         if info is None:
             return JobState(job_id=job_id, status=status.value)
         if not info.success:
@@ -68,13 +137,15 @@ Fire and forget: a job is lost if the process stops first, and nothing retries
 it: jobs that must not be lost belong on a durable queue with its own worker.
 """
 
+import json
 from collections.abc import Awaitable, Callable
-from typing import Concatenate, ParamSpec
+from typing import Any, Concatenate, ParamSpec
 from uuid import uuid4
 
 import structlog
 from fastapi import BackgroundTasks
 
+from {{ cookiecutter.package_name }}.core.errors import PayloadTooLargeError
 from {{ cookiecutter.package_name }}.jobs.tasks import JobContext
 
 P = ParamSpec("P")
@@ -82,9 +153,23 @@ P = ParamSpec("P")
 logger = structlog.get_logger(__name__)
 
 
+def check_payload(args: tuple[object, ...], kwargs: dict[str, Any], max_bytes: int | None) -> None:
+    """413 when a job's arguments, as JSON, take more than ``max_bytes``."""
+    if max_bytes is None:
+        return
+    size = len(json.dumps([args, kwargs], default=str).encode())
+    if size > max_bytes:
+        msg = f"The job's input takes {size} bytes; at most {max_bytes} are accepted."
+        raise PayloadTooLargeError(msg)
+
+
 class JobQueue:
-    def __init__(self, background_tasks: BackgroundTasks) -> None:
+    def __init__(
+        self, background_tasks: BackgroundTasks, *, max_payload_bytes: int | None = None
+    ) -> None:
+        """``max_payload_bytes``: the most a job's arguments may take, as JSON (None: any)."""
         self._background_tasks = background_tasks
+        self._max_payload_bytes = max_payload_bytes
 
     async def enqueue(
         self,
@@ -94,6 +179,7 @@ class JobQueue:
         **kwargs: P.kwargs,
     ) -> str:
         """Run ``job(ctx, *args, **kwargs)`` once the response is sent; return the job ID."""
+        check_payload(args, dict(kwargs), self._max_payload_bytes)
         job_id = uuid4().hex
 
         async def run() -> None:

@@ -95,11 +95,14 @@ class AuthService:
         """Tokens for a user's email and password, with the requested scopes their role allows.
 
         Unknown email, wrong password and deactivated user fail alike, after the same work.
+        The account's limit counts only these failures: an attempt the service could not
+        answer (its database down: 503) costs the account nothing.
         """
         if unknown := sorted(set(requested) - {scope.value for scope in Scope}):
             raise BadRequestError(f"Unknown scope: {' '.join(unknown)}.")
         await self._limit("login_ip", self.ip_limit, client_ip)
-        await self._limit("login_account", self.account_limit, _account_key(email))
+        account = _account_key(email)
+        await self._limit_failures("login_account", self.account_limit, account)
         async with unit_of_work(self.sessions) as session:
             user = await UserRepository(session).get_by_email(email)
             valid, new_hash = await self.passwords.verify(
@@ -110,6 +113,7 @@ class AuthService:
                 security_log.warning(
                     "login_failed", email=email, client_ip=client_ip, reason=reason
                 )
+                await self.limiter.count(self.account_limit, "login_account", account)
                 raise unauthorized(INVALID_CREDENTIALS)
             if new_hash is not None:
                 user.password_hash = new_hash
@@ -178,10 +182,12 @@ class AuthService:
             user = await UserRepository(session).get(principal.user_id)
             if user is None:
                 raise unauthorized(INVALID_TOKEN)
-            await self._limit("login_account", self.account_limit, _account_key(user.email))
+            account = _account_key(user.email)
+            await self._limit_failures("login_account", self.account_limit, account)
             valid, _ = await self.passwords.verify(current, user.password_hash)
             if not valid:
                 security_log.warning("password_change_failed", user_id=str(user.id))
+                await self.limiter.count(self.account_limit, "login_account", account)
                 raise ForbiddenError("The current password is incorrect.")
             user.password_hash = await self.passwords.hash(new)
             await LoginSessionRepository(session).revoke(
@@ -190,8 +196,17 @@ class AuthService:
         security_log.info("password_changed", user_id=str(principal.user_id))
 
     async def _limit(self, name: str, limit: RateLimitItem, key: str) -> None:
+        """Count this attempt against ``limit``; 429 once it is spent."""
         try:
             await self.limiter.hit(limit, name, key)
+        except RateLimitedError:
+            security_log.warning("auth_rate_limited", limit=name, rule=str(limit), key=key)
+            raise
+
+    async def _limit_failures(self, name: str, limit: RateLimitItem, key: str) -> None:
+        """429 once ``limit`` failures were counted (``limiter.count``); counts nothing."""
+        try:
+            await self.limiter.check(limit, name, key)
         except RateLimitedError:
             security_log.warning("auth_rate_limited", limit=name, rule=str(limit), key=key)
             raise

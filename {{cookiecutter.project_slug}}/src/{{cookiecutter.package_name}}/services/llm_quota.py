@@ -4,8 +4,9 @@ Requests and tokens per minute are counted before a call, per caller and for
 everyone together; tokens as the prompt's estimate plus ``max_tokens``, the
 most the call can use (the providers count them the same way). The daily
 budgets are charged afterwards with the usage the provider reported (as a
-``UsageRecorder``) and refuse new calls once spent. A setting of 0 turns its
-limit off.
+``UsageRecorder``) and refuse new calls once spent: every call that reached a
+provider is charged, a call that broke off with what it used until then. A
+setting of 0 turns its limit off.
 """
 
 import math
@@ -22,10 +23,19 @@ MICRODOLLARS = 1_000_000
 CHARS_PER_TOKEN = 4
 
 
+def tokens_in(text: str) -> int:
+    """A guess of the tokens of ``text``: no provider offers a local tokenizer."""
+    return math.ceil(len(text) / CHARS_PER_TOKEN)
+
+
+def estimate_prompt_tokens(request: LLMRequest) -> int:
+    """A guess of the tokens of the prompt (the system prompt and the conversation)."""
+    return tokens_in((request.system or "") + "".join(m.content for m in request.conversation))
+
+
 def estimate_tokens(request: LLMRequest) -> int:
-    """An upper-bound guess before the call; no provider offers a local tokenizer."""
-    chars = len(request.system or "") + sum(len(m.content) for m in request.conversation)
-    return math.ceil(chars / CHARS_PER_TOKEN) + request.max_tokens
+    """An upper-bound guess before the call: the prompt, and every token it may answer with."""
+    return estimate_prompt_tokens(request) + request.max_tokens
 
 
 def _per_minute(amount: int) -> RateLimitItem | None:

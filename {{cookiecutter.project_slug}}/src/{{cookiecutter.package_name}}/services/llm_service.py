@@ -8,7 +8,10 @@ requests from the cache, and otherwise tries the configured providers in
 order: each with a few tries (exponential backoff with jitter, or the wait the
 provider asked for, up to a cap) behind its own circuit breaker, falling back
 to the next provider when one fails. Every call, whatever its outcome, is
-handed once to the usage recorders.
+handed once to the usage recorders, with what it used: the usage the provider
+reported, or for a call that broke off (a failure midway, a client that left,
+a timeout) what was reported until then, completed by estimates (the prompt's
+length, the text received).
 """
 
 import asyncio
@@ -26,6 +29,7 @@ from typing import TypeVar
 import structlog
 from asgi_correlation_id import correlation_id
 from cashews import Cache
+from cashews.exceptions import CacheBackendInteractionError
 {% if cookiecutter.observability == "yes" %}
 from opentelemetry.trace import TracerProvider
 {% endif %}
@@ -40,7 +44,11 @@ from {{ cookiecutter.package_name }}.core.errors import (
     BadRequestError,
     ServiceUnavailableError,
 )
+from {{ cookiecutter.package_name }}.core.outage import Outage
 from {{ cookiecutter.package_name }}.core.rate_limit import RateLimiter
+{% if cookiecutter.redis == "yes" %}
+from {{ cookiecutter.package_name }}.core.redis import redis_timeouts
+{% endif %}
 from {{ cookiecutter.package_name }}.models.llm import (
     LLMRequest,
     LLMResponse,
@@ -68,7 +76,12 @@ from {{ cookiecutter.package_name }}.services.llm_providers.fake import FakeProv
 {% if openai %}
 from {{ cookiecutter.package_name }}.services.llm_providers.openai import OpenAIProvider
 {% endif %}
-from {{ cookiecutter.package_name }}.services.llm_quota import LLMQuota, estimate_tokens
+from {{ cookiecutter.package_name }}.services.llm_quota import (
+    LLMQuota,
+    estimate_prompt_tokens,
+    estimate_tokens,
+    tokens_in,
+)
 {% if cookiecutter.observability == "yes" %}
 from {{ cookiecutter.package_name }}.services.llm_telemetry import TracedProvider
 {% endif %}
@@ -109,10 +122,28 @@ class _Call:
     cached: bool = False
     fallback_from: list[ProviderName] = field(default_factory=list)
     answer: str | None = None
+    prompt_tokens: int = 0
+    """The prompt's tokens, estimated before the call."""
+    reached: bool = False
+    """A provider got the request and did not refuse it: it may charge for it."""
+    reported: TokenUsage | None = None
+    """The usage the provider reported so far (a stream reports it as it goes)."""
+    received: list[str] = field(default_factory=list)
+    """The text streamed so far."""
 
     @property
     def duration_ms(self) -> float:
         return round((time.perf_counter() - self.started) * 1000, 2)
+
+    def usage_so_far(self) -> TokenUsage:
+        """What a call that broke off used: the reported usage, else estimates."""
+        reported = self.reported or TokenUsage()
+        return reported.model_copy(
+            update={
+                "input_tokens": reported.input_tokens or self.prompt_tokens,
+                "output_tokens": max(reported.output_tokens, tokens_in("".join(self.received))),
+            }
+        )
 
     def succeeded(self, usage: TokenUsage, cost: float, answer: str) -> None:
         self.usage, self.cost, self.answer, self.status = usage, cost, answer, "ok"
@@ -155,6 +186,7 @@ class LLMService:
         self._backoff = wait_random_exponential(
             multiplier=settings.llm_retry_base_delay, max=settings.llm_retry_max_delay
         )
+        self._cache_outage = Outage("llm_cache")
 
     async def check_readiness(self) -> None:
         """The readiness check: every provider has its key (and answers, if so configured)."""
@@ -168,7 +200,7 @@ class LLMService:
             raise CheckFailedError("; ".join(problems))
 
     async def complete(self, request: LLMRequest, caller: str) -> LLMResponse:
-        call = _Call(caller=caller, streamed=False)
+        call = _Call(caller=caller, streamed=False, prompt_tokens=estimate_prompt_tokens(request))
         try:
             return await self._complete(request, call)
         except BaseException as exc:
@@ -176,11 +208,12 @@ class LLMService:
             raise
         finally:
             with cleanup_scope():
+                self._settle(call)
                 await self._record(request, call)
 
     async def stream(self, request: LLMRequest, caller: str) -> AsyncGenerator[StreamEvent]:
         """Errors before the first event are raised; later ones end the stream as an event."""
-        call = _Call(caller=caller, streamed=True)
+        call = _Call(caller=caller, streamed=True, prompt_tokens=estimate_prompt_tokens(request))
         try:
             async with aclosing(self._stream(request, call)) as events:
                 async for event in events:
@@ -190,12 +223,17 @@ class LLMService:
             raise
         finally:
             with cleanup_scope():
+                self._settle(call)
                 await self._record(request, call)
 
     async def _complete(self, request: LLMRequest, call: _Call) -> LLMResponse:
         candidates = self._candidates(request, call)
         await self._quota.admit(call.caller)
+{% if cookiecutter.auth != "none" %}
+        cache_key = self._cache_key(request, candidates[0][1].model, call.caller)
+{% else %}
         cache_key = self._cache_key(request, candidates[0][1].model)
+{% endif %}
         if cache_key and (hit := await self._cached(cache_key)):
             call.provider, call.model, call.cached = hit.provider, hit.model, True
             call.succeeded(TokenUsage(), 0.0, hit.text)
@@ -242,16 +280,18 @@ class LLMService:
         try:
             async with asyncio.timeout_at(deadline):
                 provider, provider_call, (chunks, chunk) = await self._first_available(
-                    candidates, self._open_stream, call
+                    candidates, partial(self._open_stream, call=call), call
                 )
         except TimeoutError as exc:
             raise LLMTimeoutError("The LLM call took too long.") from exc
 
-        parts: list[str] = []
         try:
-            while isinstance(chunk, str):
-                parts.append(chunk)
-                yield StreamDelta(text=chunk)
+            while not isinstance(chunk, Completion):
+                if isinstance(chunk, TokenUsage):
+                    call.reported = chunk
+                else:
+                    call.received.append(chunk)
+                    yield StreamDelta(text=chunk)
                 try:
                     # A deadline per step: a timeout scope must not span a ``yield``.
                     async with asyncio.timeout_at(deadline):
@@ -263,7 +303,7 @@ class LLMService:
                     failure = ServiceUnavailableError("The LLM provider failed mid-answer.")
                 else:
                     continue
-                call.answer, call.error_code = "".join(parts), failure.code
+                call.answer, call.error_code = "".join(call.received), failure.code
                 yield _problem(failure)
                 return
         finally:
@@ -281,14 +321,23 @@ class LLMService:
             fallback_from=call.fallback_from,
         )
 
-    async def _open_stream(self, provider: LLMProvider, call: ProviderCall) -> OpenedStream:
-        """Start a stream and wait for its first chunk, so that failures are retried."""
-        chunks = provider.stream(call)
+    async def _open_stream(
+        self, provider: LLMProvider, provider_call: ProviderCall, *, call: _Call
+    ) -> OpenedStream:
+        """Start a stream and wait for its first text (or its end), so that failures are retried.
+
+        The usage the provider reports before that is kept in ``call``.
+        """
+        chunks = provider.stream(provider_call)
         try:
-            return chunks, await anext(chunks)
+            chunk = await anext(chunks)
+            while isinstance(chunk, TokenUsage):
+                call.reported = chunk
+                chunk = await anext(chunks)
         except StopAsyncIteration as exc:
             msg = f"{provider.name} sent an empty stream"
             raise ProviderError(msg) from exc
+        return chunks, chunk
 
     def _candidates(
         self, request: LLMRequest, call: _Call
@@ -332,7 +381,7 @@ class LLMService:
             call.provider, call.model = provider.name, provider_call.model
             try:
                 result = await self._with_retries(
-                    provider, partial(operation, provider, provider_call)
+                    provider, partial(operation, provider, provider_call), call
                 )
             except ProviderRejectedError as exc:
                 raise BadRequestError(f"The provider refused the request ({exc}).") from exc
@@ -347,14 +396,24 @@ class LLMService:
         raise ServiceUnavailableError(msg)
 
     async def _with_retries(
-        self, provider: LLMProvider, operation: Callable[[], Awaitable[T]]
+        self, provider: LLMProvider, operation: Callable[[], Awaitable[T]], call: _Call
     ) -> T:
-        """Tries on transient failures; each one counts for the provider's circuit breaker."""
+        """Tries on transient failures; each one counts for the provider's circuit breaker.
+
+        While a try is under way, ``call`` counts as having reached the provider: a
+        timeout or a client that leaves does not stop the provider from charging.
+        """
         breaker = await self._breakers.get_breaker(provider.name)
 
         async def guarded() -> T:
             async with breaker:
-                return await operation()
+                call.reached, call.reported = True, None
+                try:
+                    return await operation()
+                except ProviderError:
+                    # The provider answered with an error, or could not be reached.
+                    call.reached = False
+                    raise
 
         retrying = AsyncRetrying(
             retry=retry_if_exception_type(TransientProviderError),
@@ -392,14 +451,38 @@ class LLMService:
     def _cost(self, model: str, usage: TokenUsage) -> float:
         return cost_of(usage, self._settings.llm_prices.get(model))
 
+    def _settle(self, call: _Call) -> None:
+        """Give a call that broke off after reaching a provider the usage it had so far.
+
+        The provider charges for it all the same: so do the budgets.
+        """
+        if call.status == "ok" or not call.reached or call.model is None:
+            return
+        if call.usage.total_tokens:
+            return  # complete already; only the answer's last event was not delivered
+        call.usage = call.usage_so_far()
+        call.cost = self._cost(call.model, call.usage)
+
+{% if cookiecutter.auth != "none" %}
+    def _cache_key(self, request: LLMRequest, model: str, caller: str) -> str | None:
+        """Only deterministic answers are worth reusing: temperature 0, unless configured.
+
+        Each caller has answers of their own, unless ``LLM_CACHE_SHARED``: an answer
+        served from someone else's call tells that they asked the same.
+        """
+{% else %}
     def _cache_key(self, request: LLMRequest, model: str) -> str | None:
         """Only deterministic answers are worth reusing: temperature 0, unless configured."""
+{% endif %}
         if not self._settings.llm_cache_ttl:
             return None
         if request.temperature != 0 and not self._settings.llm_cache_any_temperature:
             return None
         canonical = json.dumps(
             {
+{% if cookiecutter.auth != "none" %}
+                "caller": None if self._settings.llm_cache_shared else caller,
+{% endif %}
                 "model": model,
                 "system": request.system,
                 "messages": [message.model_dump() for message in request.conversation],
@@ -411,19 +494,29 @@ class LLMService:
         return self._settings.llm_cache_prefix + hashlib.sha256(canonical.encode()).hexdigest()
 
     async def _cached(self, key: str) -> LLMResponse | None:
+        """The cached answer, if any; none while the cache is down (tried again after a while)."""
+        if self._cache_outage.ongoing:
+            return None
         try:
             raw = await self._cache.get(key)
+        except CacheBackendInteractionError as exc:
+            self._cache_outage.failed(exc.__cause__ or exc)
+            return None
+        self._cache_outage.answered()
+        try:
             return None if raw is None else LLMResponse.model_validate_json(raw)
-        except (OSError, ValidationError) as exc:
-            logger.warning("llm_cache_unavailable", error=repr(exc))
+        except ValidationError as exc:
+            logger.warning("llm_cache_entry_invalid", error=repr(exc))
             return None
 
     async def _store(self, key: str, response: LLMResponse) -> None:
+        if self._cache_outage.ongoing:
+            return
         try:
             ttl = self._settings.llm_cache_ttl
             await self._cache.set(key, response.model_dump_json(), expire=ttl)
-        except OSError as exc:
-            logger.warning("llm_cache_unavailable", error=repr(exc))
+        except CacheBackendInteractionError as exc:
+            self._cache_outage.failed(exc.__cause__ or exc)
 
     async def _record(self, request: LLMRequest, call: _Call) -> None:
         log_content = self._settings.llm_log_content
@@ -548,7 +641,21 @@ async def open_llm_service(
             providers = [TracedProvider(provider, tracer) for provider in providers]
 {% endif %}
         cache = Cache()
-        cache.setup(settings.llm_cache_url)
+{% if cookiecutter.redis == "yes" %}
+        # Errors are raised (and the cache skipped a while), not logged with a traceback each.
+        if settings.llm_cache_url.startswith(("redis://", "rediss://")):
+            cache.setup(
+                settings.llm_cache_url,
+                suppress=False,
+                wait_for_connection_timeout=settings.redis_timeout,
+                **redis_timeouts(settings),
+            )
+        else:
+            cache.setup(settings.llm_cache_url, suppress=False)
+{% else %}
+        # Errors are raised (and the cache skipped a while), not logged with a traceback each.
+        cache.setup(settings.llm_cache_url, suppress=False)
+{% endif %}
         resources.push_async_callback(cache.close)
         breakers = AsyncCircuitBreakerFactory(
             default_threshold=settings.llm_breaker_threshold,

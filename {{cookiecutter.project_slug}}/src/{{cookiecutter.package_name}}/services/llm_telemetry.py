@@ -137,6 +137,8 @@ class TracedProvider:
                 async for chunk in chunks:
                     if isinstance(chunk, Completion):
                         _record_usage(span, chunk.usage)
+                    elif isinstance(chunk, TokenUsage):
+                        _record_usage(span, chunk)  # so far: the stream may yet break off
                     yield chunk
 
     async def check(self, *, reachability: bool) -> None:

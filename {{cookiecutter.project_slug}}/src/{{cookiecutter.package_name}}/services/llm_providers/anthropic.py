@@ -143,6 +143,12 @@ class AnthropicProvider:
             raise self._error(exc) from exc
 
         uncached = output = cache_read = cache_write = 0
+
+        def so_far() -> TokenUsage:
+            return _usage(
+                uncached=uncached, output=output, cache_read=cache_read, cache_write=cache_write
+            )
+
         parts: list[str] = []
         finished = False
         try:
@@ -152,6 +158,8 @@ class AnthropicProvider:
                     uncached, output = start.input_tokens, start.output_tokens
                     cache_read = start.cache_read_input_tokens or 0
                     cache_write = start.cache_creation_input_tokens or 0
+                    # Charged from here on, whatever happens to the rest of the stream.
+                    yield so_far()
                 elif isinstance(event, RawContentBlockDeltaEvent) and isinstance(
                     event.delta, TextDelta
                 ):
@@ -164,6 +172,7 @@ class AnthropicProvider:
                     uncached = delta.input_tokens if delta.input_tokens is not None else uncached
                     cache_read = delta.cache_read_input_tokens or cache_read
                     cache_write = delta.cache_creation_input_tokens or cache_write
+                    yield so_far()
                 elif isinstance(event, RawMessageStopEvent):
                     finished = True
         except anthropic.APIError as exc:
@@ -180,10 +189,7 @@ class AnthropicProvider:
         if not finished:
             msg = "anthropic stream ended before message_stop"
             raise ProviderError(msg)
-        usage = _usage(
-            uncached=uncached, output=output, cache_read=cache_read, cache_write=cache_write
-        )
-        yield Completion(text="".join(parts), usage=usage)
+        yield Completion(text="".join(parts), usage=so_far())
 
     async def check(self, *, reachability: bool) -> None:
         if not reachability:

@@ -34,8 +34,9 @@ class Completion:
     usage: TokenUsage
 
 
-StreamChunk = str | Completion
-"""A stream yields the text as it arrives, then one ``Completion`` with the usage."""
+StreamChunk = str | TokenUsage | Completion
+"""A stream yields the text as it arrives, and the usage each time the provider reports it
+(the total so far), then one ``Completion`` with the final usage."""
 
 
 class ProviderError(Exception):

@@ -128,6 +128,7 @@ class OpenAIProvider:
             async for chunk in chunks:
                 if chunk.usage is not None:
                     usage = _usage(chunk.usage)
+                    yield usage
                 for choice in chunk.choices:
                     if choice.delta.content:
                         parts.append(choice.delta.content)
