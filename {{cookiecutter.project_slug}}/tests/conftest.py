@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 {% endif %}
 from typing import Any
-{% if db or cookiecutter.redis == "yes" %}
+{% if cookiecutter.redis == "yes" %}
 from uuid import uuid4
 {% endif %}
 

@@ -18,7 +18,7 @@ from httpx import AsyncClient
 from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.main import create_app
 from {{ cookiecutter.package_name }}.models.llm import ProviderName
-from tests.conftest import Serve
+from tests.conftest import Serve, Start
 from tests.llm.conftest import COMPLETE, calls_logged, sse_events
 from tests.llm.stub import Reply, StubProvider, serve_over_http
 
@@ -64,6 +64,7 @@ async def call_logged(capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
 
 async def test_a_client_that_leaves_a_stream_early_is_charged_what_it_used(
     budgeted: Settings,
+    start: Start,
     headers: dict[str, str],
     primary: StubProvider,
     providers: list[ProviderName],
@@ -72,7 +73,8 @@ async def test_a_client_that_leaves_a_stream_early_is_charged_what_it_used(
     primary.will(Reply(input_tokens=300, hold=True))
 
     async with (
-        serve_over_http(create_app(budgeted), lifespan=True) as url,
+        start(create_app(budgeted)) as app,
+        serve_over_http(app) as url,
         AsyncClient(base_url=url, headers=headers) as client,
     ):
         async with client.stream("POST", COMPLETE, json={"prompt": PROMPT, "stream": True}) as sse:
@@ -93,6 +95,7 @@ async def test_a_client_that_leaves_a_stream_early_is_charged_what_it_used(
 
 async def test_a_stream_that_fails_midway_is_charged_what_it_used(
     budgeted: Settings,
+    start: Start,
     headers: dict[str, str],
     primary: StubProvider,
     providers: list[ProviderName],
@@ -101,7 +104,8 @@ async def test_a_stream_that_fails_midway_is_charged_what_it_used(
     primary.will(Reply(input_tokens=300, fail_midway=True))
 
     async with (
-        serve_over_http(create_app(budgeted), lifespan=True) as url,
+        start(create_app(budgeted)) as app,
+        serve_over_http(app) as url,
         AsyncClient(base_url=url, headers=headers) as client,
     ):
         async with client.stream("POST", COMPLETE, json={"prompt": PROMPT, "stream": True}) as sse:
