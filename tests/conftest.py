@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -18,12 +17,12 @@ import pytest
 import yaml
 from psycopg import sql
 
-TEMPLATE_ROOT = Path(__file__).resolve().parent.parent
+# The answers' definitions live with the bake plan; the tests import them from here too.
+from tests.plan import CHOICES as CHOICES
+from tests.plan import DEFAULTS, QUESTIONS, describe
+from tests.plan import TEMPLATE_ROOT as TEMPLATE_ROOT
+
 TEMPLATE_DIR = TEMPLATE_ROOT / "{{cookiecutter.project_slug}}"
-ANSWERS: dict[str, Any] = json.loads((TEMPLATE_ROOT / "cookiecutter.json").read_text())
-QUESTIONS = {key: value for key, value in ANSWERS.items() if not key.startswith("_")}
-CHOICES = {key: value for key, value in QUESTIONS.items() if isinstance(value, list)}
-DEFAULTS = {key: value[0] if isinstance(value, list) else value for key, value in QUESTIONS.items()}
 MANIFEST: dict[str, Any] = yaml.safe_load((TEMPLATE_ROOT / "hooks" / "manifest.yaml").read_text())
 
 # uv from the template's own environment: a pyenv shim named `uv` would follow the
@@ -135,3 +134,10 @@ def postgres_database() -> Iterator[str]:
             admin.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
             )
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """The bake plan (``python -m tests.plan``), unless the bakes are deselected."""
+    if "not bake" in (config.option.markexpr or ""):
+        return []
+    return describe()
