@@ -141,3 +141,9 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     if "not bake" in (config.option.markexpr or ""):
         return []
     return describe()
+
+
+@pytest.fixture(scope="session")
+def mypy_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One mypy cache for the bakes of this process (each xdist worker has its own)."""
+    return tmp_path_factory.mktemp("mypy-cache")
