@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -141,6 +142,34 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     if "not bake" in (config.option.markexpr or ""):
         return []
     return describe()
+
+
+BakeOnce = Callable[..., Path]
+
+
+@pytest.fixture(scope="session")
+def baked_once(cookies_session: Any) -> BakeOnce:
+    """A project baked once per answer set (per xdist worker), for tests that only read it.
+
+    Its files are made read-only, so that a test that would change one fails instead
+    of changing what the next test reads.
+    """
+    projects: dict[tuple[tuple[str, str], ...], Path] = {}
+
+    def bake_once(**overrides: str) -> Path:
+        answers = answers_for(**overrides)
+        key = tuple(sorted(answers.items()))
+        if key not in projects:
+            result = cookies_session.bake(extra_context=answers)
+            assert result.exit_code == 0, result.exception
+            project: Path = result.project_path
+            for path in project.rglob("*"):
+                if path.is_file():
+                    path.chmod(path.stat().st_mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+            projects[key] = project
+        return projects[key]
+
+    return bake_once
 
 
 @pytest.fixture(scope="session")
