@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import os
+import stat
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -18,12 +18,12 @@ import pytest
 import yaml
 from psycopg import sql
 
-TEMPLATE_ROOT = Path(__file__).resolve().parent.parent
+# The answers' definitions live with the bake plan; the tests import them from here too.
+from tests.plan import CHOICES as CHOICES
+from tests.plan import DEFAULTS, QUESTIONS, describe
+from tests.plan import TEMPLATE_ROOT as TEMPLATE_ROOT
+
 TEMPLATE_DIR = TEMPLATE_ROOT / "{{cookiecutter.project_slug}}"
-ANSWERS: dict[str, Any] = json.loads((TEMPLATE_ROOT / "cookiecutter.json").read_text())
-QUESTIONS = {key: value for key, value in ANSWERS.items() if not key.startswith("_")}
-CHOICES = {key: value for key, value in QUESTIONS.items() if isinstance(value, list)}
-DEFAULTS = {key: value[0] if isinstance(value, list) else value for key, value in QUESTIONS.items()}
 MANIFEST: dict[str, Any] = yaml.safe_load((TEMPLATE_ROOT / "hooks" / "manifest.yaml").read_text())
 
 # uv from the template's own environment: a pyenv shim named `uv` would follow the
@@ -135,3 +135,44 @@ def postgres_database() -> Iterator[str]:
             admin.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
             )
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """The bake plan (``python -m tests.plan``), unless the bakes are deselected."""
+    if "not bake" in (config.option.markexpr or ""):
+        return []
+    return describe()
+
+
+BakeOnce = Callable[..., Path]
+
+
+@pytest.fixture(scope="session")
+def baked_once(cookies_session: Any) -> BakeOnce:
+    """A project baked once per answer set (per xdist worker), for tests that only read it.
+
+    Its files are made read-only, so that a test that would change one fails instead
+    of changing what the next test reads.
+    """
+    projects: dict[tuple[tuple[str, str], ...], Path] = {}
+
+    def bake_once(**overrides: str) -> Path:
+        answers = answers_for(**overrides)
+        key = tuple(sorted(answers.items()))
+        if key not in projects:
+            result = cookies_session.bake(extra_context=answers)
+            assert result.exit_code == 0, result.exception
+            project: Path = result.project_path
+            for path in project.rglob("*"):
+                if path.is_file():
+                    path.chmod(path.stat().st_mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+            projects[key] = project
+        return projects[key]
+
+    return bake_once
+
+
+@pytest.fixture(scope="session")
+def mypy_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One mypy cache for the bakes of this process (each xdist worker has its own)."""
+    return tmp_path_factory.mktemp("mypy-cache")

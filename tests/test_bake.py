@@ -1,14 +1,15 @@
-"""Bake option combinations and hold each generated project to its own standards.
+"""Bake the plan's answer sets and hold each generated project to its own standards.
 
-Every valid combination of auth x database x llm is baked; the remaining options
-ride along so that every pair of their values appears in at least one bake.
-Each bake must be free of template leftovers, match the manifest, and pass its
-own linters, strict type checks and test suite.
+The plan (``tests/plan.py``; ``python -m tests.plan`` prints it) has two tiers. Every
+bake is checked statically: free of template leftovers and blank-line scars, exactly
+the manifest's files, its own ``ruff check``, ``ruff format --check`` and ``mypy
+--strict``; every valid auth x database x llm is baked. The run tier's bakes, chosen so
+that every pair of values of every option is among them, also run their own test
+suite, once, on the database they chose.
 """
 
 from __future__ import annotations
 
-import itertools
 import re
 import shlex
 import socket
@@ -32,9 +33,8 @@ from tests.conftest import (
     project_files,
     run,
 )
+from tests.plan import RUN_TIER, STATIC_TIER, Bake
 
-CORE_OPTIONS = ("auth", "database", "llm")
-PAIRWISE_OPTIONS = ("python_version", "license", "redis", "observability", "docker", "ci")
 TEMPLATE_SYNTAX = r"\{%|%\}|\{#|#\}|(?<!\$)\{\{"
 LEFTOVER = re.compile(TEMPLATE_SYNTAX + "|cookiecutter", re.IGNORECASE)
 # cruft's own file: its format names the generator ("context": {"cookiecutter": ...}), so
@@ -42,52 +42,8 @@ LEFTOVER = re.compile(TEMPLATE_SYNTAX + "|cookiecutter", re.IGNORECASE)
 CRUFT_FILE = Path(".cruft.json")
 
 
-def pairwise_rows(options: tuple[str, ...]) -> list[dict[str, str]]:
-    """A small set of rows covering every pair of values of ``options`` (greedy)."""
-    uncovered = {
-        (a, va, b, vb)
-        for a, b in itertools.combinations(options, 2)
-        for va in CHOICES[a]
-        for vb in CHOICES[b]
-    }
-    rows: list[dict[str, str]] = []
-    while uncovered:
-        best: dict[str, str] = {}
-        best_gain = -1
-        for values in itertools.product(*(CHOICES[o] for o in options)):
-            row = dict(zip(options, values, strict=True))
-            gain = sum(
-                (a, row[a], b, row[b]) in uncovered for a, b in itertools.combinations(options, 2)
-            )
-            if gain > best_gain:
-                best, best_gain = row, gain
-        rows.append(best)
-        uncovered -= {(a, best[a], b, best[b]) for a, b in itertools.combinations(options, 2)}
-    return rows
-
-
-def core_combinations() -> list[dict[str, str]]:
-    combos = []
-    for values in itertools.product(*(CHOICES[o] for o in CORE_OPTIONS)):
-        combo = dict(zip(CORE_OPTIONS, values, strict=True))
-        if combo["auth"] != "none" and combo["database"] == "none":
-            continue  # refused by the pre-generation hook; tested there
-        combos.append(combo)
-    return combos
-
-
-def matrix() -> list[dict[str, str]]:
-    """Every core combination, each with the next pairwise row of the other options."""
-    rows = pairwise_rows(PAIRWISE_OPTIONS)
-    cores = core_combinations()
-    bakes = [core | rows[i % len(rows)] for i, core in enumerate(cores)]
-    # More pairwise rows than core combinations: bake the rest on the default core.
-    bakes += [row for row in rows[len(cores) :]]
-    return bakes
-
-
-def bake_id(answers: dict[str, str]) -> str:
-    return "-".join(f"{key}={value}" for key, value in answers.items())
+def bake_id(planned: Bake) -> str:
+    return planned.id
 
 
 def assert_no_leftovers(project: Path) -> None:
@@ -132,7 +88,14 @@ def assert_manifest_applied(project: Path, answers: dict[str, Any]) -> None:
         assert exists == (path in kept), f"{path} {'missing' if path in kept else 'left over'}"
 
 
-def check_project(project: Path, answers: dict[str, Any]) -> None:
+def check_statically(project: Path, answers: dict[str, Any], mypy_cache: Path) -> None:
+    """The static tier: the bake's text, its files, its linters and strict type checks.
+
+    ``mypy_cache`` is shared by the bakes of one xdist worker (mypy keeps a folder per
+    Python version in it): the third-party packages most bakes have in common are
+    analysed once; mypy validates every cached module by its content hash, so changed
+    code (the bake's own included) is checked again.
+    """
     assert_no_leftovers(project)
     assert_tidy_text(project)
     assert_manifest_applied(project, answers)
@@ -140,27 +103,57 @@ def check_project(project: Path, answers: dict[str, Any]) -> None:
     run([UV, "sync", "--quiet"], project, env)
     run([UV, "run", "--no-sync", "ruff", "check", "--no-cache"], project, env)
     run([UV, "run", "--no-sync", "ruff", "format", "--check", "--no-cache"], project, env)
-    run([UV, "run", "--no-sync", "mypy"], project, env)
+    run([UV, "run", "--no-sync", "mypy", "--cache-dir", str(mypy_cache)], project, env)
+
+
+def run_own_suite(project: Path, answers: dict[str, Any]) -> None:
+    """The run tier: the bake's own test suite, once, on the database the bake chose
+    (a fresh database on the real PostgreSQL server for ``postgresql``)."""
+    env = project_env(answers)
     pytest_command = [UV, "run", "--no-sync", "pytest", "-q", "-p", "no:cacheprovider"]
-    run(pytest_command, project, env)
-    if answers["database"] != "none":
-        # The suite ran on SQLite (its default); now on a real PostgreSQL server too.
+    if answers["database"] == "postgresql":
         with postgres_database() as database_url:
             run(pytest_command, project, {**env, "TEST_DATABASE_URL": database_url})
+    else:
+        run(pytest_command, project, env)
 
 
+def check_project(project: Path, answers: dict[str, Any], mypy_cache: Path, *, suite: bool) -> None:
+    """Static checks, and with ``suite`` the project's own tests (once, on its database)."""
+    check_statically(project, answers, mypy_cache)
+    if suite:
+        run_own_suite(project, answers)
+
+
+# The run tier first: its bakes take longest, so xdist starts them first.
 @pytest.mark.bake
-@pytest.mark.parametrize("overrides", matrix(), ids=bake_id)
-def test_bake_is_clean_and_passes_its_own_checks(cookies: Any, overrides: dict[str, str]) -> None:
-    result = bake(cookies, **overrides)
+@pytest.mark.parametrize("planned", RUN_TIER, ids=bake_id)
+def test_run_tier_bake_passes_its_static_checks_and_its_own_suite(
+    cookies: Any, mypy_cache: Path, planned: Bake
+) -> None:
+    result = bake(cookies, **planned.answers)
 
     assert result.exit_code == 0, result.exception
-    check_project(result.project_path, result.context)
+    check_project(result.project_path, result.context, mypy_cache, suite=True)
 
 
 @pytest.mark.bake
-def test_longest_allowed_names_with_every_module_on_bake_clean(cookies: Any) -> None:
-    """Generated lines stay within the line limit even at the longest names the hook allows."""
+@pytest.mark.parametrize("planned", STATIC_TIER, ids=bake_id)
+def test_static_tier_bake_passes_its_static_checks(
+    cookies: Any, mypy_cache: Path, planned: Bake
+) -> None:
+    result = bake(cookies, **planned.answers)
+
+    assert result.exit_code == 0, result.exception
+    check_project(result.project_path, result.context, mypy_cache, suite=False)
+
+
+@pytest.mark.bake
+def test_longest_allowed_names_with_every_module_on_bake_clean(
+    cookies: Any, mypy_cache: Path
+) -> None:
+    """Generated lines stay within the line limit even at the longest names the hook allows
+    (static checks: the names change no behaviour the plan's suites do not already run)."""
     result = bake(
         cookies,
         project_name="Name " + "x" * 45,
@@ -176,7 +169,7 @@ def test_longest_allowed_names_with_every_module_on_bake_clean(cookies: Any) -> 
     )
 
     assert result.exit_code == 0, result.exception
-    check_project(result.project_path, result.context)
+    check_project(result.project_path, result.context, mypy_cache, suite=False)
 
 
 def readme_run_commands(project: Path) -> list[str]:

@@ -1,19 +1,19 @@
 """A baked project's docs/ describe the modules it has, and only those.
 
-Cheap: these tests only bake (no ``uv sync``). The generated project's own tests check
-that the generated parts of its docs (settings, ER diagram, list of operations) match
-its code; they run in every bake of ``test_bake.py``.
+Cheap: these tests only bake (no ``uv sync``), and only read: one bake per answer set
+serves every test that asks for it (``baked_once``). The generated project's own tests
+check that the generated parts of its docs (settings, ER diagram, list of operations)
+match its code; they run in every run-tier bake of ``test_bake.py``.
 """
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.conftest import answers_for, bake
+from tests.conftest import BakeOnce, answers_for
 
 COMBINATIONS = [
     {
@@ -139,11 +139,11 @@ def _docs(project: Path) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("overrides", COMBINATIONS, ids=lambda o: "-".join(o.values()))
-def test_docs_describe_exactly_the_enabled_modules(cookies: Any, overrides: dict[str, str]) -> None:
+def test_docs_describe_exactly_the_enabled_modules(
+    baked_once: BakeOnce, overrides: dict[str, str]
+) -> None:
     answers = answers_for(**overrides)
-    result = bake(cookies, **overrides)
-    assert result.exit_code == 0, result.exception
-    project = result.project_path
+    project = baked_once(**overrides)
     docs = _docs(project)
 
     expected = {

@@ -2,8 +2,11 @@
 
 The fast tests render projects and check the files' structure (no Docker engine
 runs here: compose files are checked as YAML); the GitHub workflow is linted with
-actionlint. The slow test runs a project with Redis and observability on against
-the real Redis at 127.0.0.1:6379.
+actionlint. They only read the projects, so each answer set is baked once per session
+(``baked_once``). The slow test runs a project with Redis and observability on against
+the real Redis at 127.0.0.1:6379: the tests that need Redis, by name, and a scrape of
+its metrics (its static checks and whole suite are the bake plan's: every pair of
+these answers is in a run-tier bake).
 """
 
 from __future__ import annotations
@@ -18,20 +21,12 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import UV, bake, project_env, run
-from tests.test_bake import check_project
+from tests.conftest import UV, BakeOnce, bake, project_env, run
 
 ACTIONLINT = str(Path(sys.executable).with_name("actionlint"))
 DATABASES = ("sqlite", "postgresql", "none")
 REDIS = ("yes", "no")
 GRACEFUL_SHUTDOWN_TIMEOUT = 30  # the generated default, in seconds
-
-
-def baked(cookies: Any, **answers: str) -> Path:
-    result = bake(cookies, **answers)
-    assert result.exit_code == 0, result.exception
-    project: Path = result.project_path
-    return project
 
 
 def load_yaml(path: Path) -> dict[str, Any]:
@@ -47,8 +42,10 @@ def seconds(duration: str) -> int:
 
 @pytest.mark.parametrize("redis", REDIS)
 @pytest.mark.parametrize("database", DATABASES)
-def test_compose_file_runs_what_the_answers_chose(cookies: Any, database: str, redis: str) -> None:
-    project = baked(cookies, docker="yes", database=database, redis=redis, auth="none")
+def test_compose_file_runs_what_the_answers_chose(
+    baked_once: BakeOnce, database: str, redis: str
+) -> None:
+    project = baked_once(docker="yes", database=database, redis=redis, auth="none")
     compose = load_yaml(project / "compose.yaml")
     services: dict[str, Any] = compose["services"]
 
@@ -102,9 +99,9 @@ def test_compose_file_runs_what_the_answers_chose(cookies: Any, database: str, r
 
 @pytest.mark.parametrize("python_version", ["3.11", "3.12", "3.13"])
 def test_dockerfile_builds_a_small_non_root_image_with_uv(
-    cookies: Any, python_version: str
+    baked_once: BakeOnce, python_version: str
 ) -> None:
-    project = baked(cookies, docker="yes", python_version=python_version)
+    project = baked_once(docker="yes", python_version=python_version)
     dockerfile = (project / "Dockerfile").read_text()
     stages = dockerfile.split("\nFROM ")
 
@@ -125,8 +122,8 @@ def test_dockerfile_builds_a_small_non_root_image_with_uv(
     assert {".git/", ".venv/", ".env", "tests/"} <= set(ignored)
 
 
-def test_docker_files_are_left_out_when_docker_is_off(cookies: Any) -> None:
-    project = baked(cookies, docker="no")
+def test_docker_files_are_left_out_when_docker_is_off(baked_once: BakeOnce) -> None:
+    project = baked_once(docker="no")
 
     docker_files = ("Dockerfile", ".dockerignore", "compose.yaml")
     assert not [name for name in docker_files if (project / name).exists()]
@@ -135,8 +132,8 @@ def test_docker_files_are_left_out_when_docker_is_off(cookies: Any) -> None:
 
 @pytest.mark.parametrize("redis", REDIS)
 @pytest.mark.parametrize("database", DATABASES)
-def test_github_workflow_passes_actionlint(cookies: Any, database: str, redis: str) -> None:
-    project = baked(cookies, ci="github", database=database, redis=redis, auth="none")
+def test_github_workflow_passes_actionlint(baked_once: BakeOnce, database: str, redis: str) -> None:
+    project = baked_once(ci="github", database=database, redis=redis, auth="none")
     workflow_path = project / ".github" / "workflows" / "ci.yml"
 
     lint = subprocess.run(
@@ -174,9 +171,11 @@ def test_github_workflow_passes_actionlint(cookies: Any, database: str, redis: s
 
 @pytest.mark.parametrize("redis", REDIS)
 @pytest.mark.parametrize("database", DATABASES)
-def test_gitlab_pipeline_runs_the_same_checks(cookies: Any, database: str, redis: str) -> None:
-    project = baked(
-        cookies, ci="gitlab", database=database, redis=redis, auth="none", python_version="3.13"
+def test_gitlab_pipeline_runs_the_same_checks(
+    baked_once: BakeOnce, database: str, redis: str
+) -> None:
+    project = baked_once(
+        ci="gitlab", database=database, redis=redis, auth="none", python_version="3.13"
     )
     pipeline = load_yaml(project / ".gitlab-ci.yml")
 
@@ -206,15 +205,15 @@ def test_gitlab_pipeline_runs_the_same_checks(cookies: Any, database: str, redis
         assert variables["TEST_REDIS_URL"] == "redis://redis:6379/0"
 
 
-def test_no_ci_files_without_ci(cookies: Any) -> None:
-    project = baked(cookies, ci="none")
+def test_no_ci_files_without_ci(baked_once: BakeOnce) -> None:
+    project = baked_once(ci="none")
 
     assert not (project / ".github").exists()
     assert not (project / ".gitlab-ci.yml").exists()
 
 
-def test_pre_commit_config_has_the_promised_hooks(cookies: Any) -> None:
-    project = baked(cookies, ci="none", docker="no")
+def test_pre_commit_config_has_the_promised_hooks(baked_once: BakeOnce) -> None:
+    project = baked_once(ci="none", docker="no")
     config = load_yaml(project / ".pre-commit-config.yaml")
 
     hooks = {hook["id"]: hook for repo in config["repos"] for hook in repo["hooks"]}
@@ -293,7 +292,7 @@ def test_redis_and_observability_project_against_the_real_redis(cookies: Any) ->
     assert result.exit_code == 0, result.exception
     project: Path = result.project_path
     env = project_env(result.context)
-    check_project(project, result.context)
+    run([UV, "sync", "--quiet"], project, env)
 
     # Shown by name, so neither can pass by being skipped or deselected.
     output = run(

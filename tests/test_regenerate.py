@@ -231,6 +231,7 @@ def test_switching_the_llm_module_on_keeps_the_users_route_setting_and_files(
     regenerate: Regenerate,
     template: Path,
     tmp_path: Path,
+    mypy_cache: Path,
 ) -> None:
     project = committed_project(llm="none")
     key = secret_key(project)
@@ -247,7 +248,7 @@ def test_switching_the_llm_module_on_keeps_the_users_route_setting_and_files(
     assert secret_key(project) == key
     assert "RATE_LIMIT_STORAGE_URI" in (project / ".env").read_text()
     refresh_generated_docs(project, answers)
-    check_project(project, answers)
+    check_project(project, answers, mypy_cache, suite=True)
 
 
 @pytest.mark.bake
@@ -270,6 +271,7 @@ def test_switching_the_llm_module_off_removes_it_and_keeps_the_users_code(
     regenerate: Regenerate,
     template: Path,
     tmp_path: Path,
+    mypy_cache: Path,
 ) -> None:
     project = committed_project(llm="anthropic")
     key = secret_key(project)
@@ -286,7 +288,7 @@ def test_switching_the_llm_module_off_removes_it_and_keeps_the_users_code(
     expected = expected_project(template, tmp_path / "expected", add_items_route, llm="none")
     assert snapshot(project) == snapshot(expected)
     refresh_generated_docs(project, answers)
-    check_project(project, answers)
+    check_project(project, answers, mypy_cache, suite=True)
 
 
 @pytest.mark.bake
@@ -381,7 +383,7 @@ def alembic_env(env: dict[str, str], database_url: str) -> dict[str, str]:
 
 @pytest.mark.bake
 def test_switching_auth_on_chains_its_migration_after_the_projects_own(
-    regenerate: Regenerate, template: Path, tmp_path: Path
+    regenerate: Regenerate, template: Path, tmp_path: Path, mypy_cache: Path
 ) -> None:
     """sqlite -> postgresql and auth none -> jwt on a project with a migration of its own."""
     project = generate(
@@ -408,7 +410,7 @@ def test_switching_auth_on_chains_its_migration_after_the_projects_own(
         assert f'= "{team_revision}"' in (versions / "0002_auth.py").read_text()
         answers = recorded(project)["answers"]
         refresh_generated_docs(project, answers)
-        check_project(project, answers)  # its linters, and its tests on SQLite and PostgreSQL
+        check_project(project, answers, mypy_cache, suite=True)  # its tests on PostgreSQL
         env = project_env(answers)
         heads = run([*alembic, "heads"], project, env).splitlines()
         assert [line for line in heads if "(head)" in line] == ["0002_auth (head)"]
