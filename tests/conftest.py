@@ -40,6 +40,9 @@ ISOLATED_VARIABLES = frozenset(
         "TEST_DATABASE_URL",
         "TEST_REDIS_URL",
         "PROMETHEUS_MULTIPROC_DIR",
+        # A machine that sets it would make every run of a baked project's tools
+        # compile the whole environment again (seconds each).
+        "PYTHONDONTWRITEBYTECODE",
     }
 )
 
