@@ -239,7 +239,6 @@ METRICS_SCRIPT = """
 import asyncio
 import json
 
-from asgi_lifespan import LifespanManager
 from httpx import ASGITransport, AsyncClient
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -249,8 +248,13 @@ from {package}.main import create_app
 
 async def main():
     app = create_app(Settings(_env_file=None, environment=Environment.TEST))
-    async with LifespanManager(app) as manager:
-        transport = ASGITransport(app=manager.app)
+    async with app.router.lifespan_context(app) as state:
+
+        async def served(scope, receive, send):
+            scope["state"] = dict(state)
+            await app(scope, receive, send)
+
+        transport = ASGITransport(app=served)
         async with AsyncClient(transport=transport, base_url="http://test") as client:
             for path in ("/health/live", "/api/v1/meta", "/api/v1/meta", "/no/such/page"):
                 await client.get(path)

@@ -174,6 +174,16 @@ async def test_a_bad_date_range_is_a_422_problem(
     assert response.json()["code"] == "validation_error"
 
 
+async def test_a_period_ending_on_the_first_day_there_is_starts_on_it(
+    client: AsyncClient,
+) -> None:
+    """Found by fuzzing: the default start, 29 days before, is no date at all (a 500)."""
+    response = await client.get(USAGE, params={"end": "0001-01-01"})
+
+    assert response.status_code == 200, response.text
+    assert (response.json()["start"], response.json()["end"]) == ("0001-01-01", "0001-01-01")
+
+
 {% if cookiecutter.auth != "none" %}
 async def test_users_see_their_own_usage_and_admins_everyones(
     client: AsyncClient, session: AsyncSession, member: Account

@@ -1,7 +1,7 @@
 """Bodies of the LLM endpoints, and the price table entries of the settings."""
 
 {% if cookiecutter.database != "none" %}
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 {% endif %}
 from typing import Literal, Self
 
@@ -145,9 +145,12 @@ class UsageQuery(BaseModel):
         return self
 
     def period(self) -> tuple[date, date]:
-        """The first and the last day asked for."""
+        """The first and the last day asked for (never before the first day there is)."""
         end = self.end or datetime.now(UTC).date()
-        return self.start or end - timedelta(days=USAGE_DEFAULT_DAYS - 1), end
+        if self.start is not None:
+            return self.start, end
+        first = max(end.toordinal() - (USAGE_DEFAULT_DAYS - 1), date.min.toordinal())
+        return date.fromordinal(first), end
 
 
 class UsageTotals(BaseModel):
