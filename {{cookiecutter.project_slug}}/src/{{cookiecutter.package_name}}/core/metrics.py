@@ -18,7 +18,6 @@ import tempfile
 import time
 from collections.abc import Sequence
 
-from fastapi.routing import iter_route_contexts
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 from starlette.routing import BaseRoute
@@ -94,7 +93,6 @@ class MetricsMiddleware:
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
         self.metrics = metrics
-        self._templates: dict[int, str] = {}  # by id(): routes are not hashable
         # The labelled children, looked up once per (method, route, status): a
         # lookup takes a lock and builds a key, per metric and request.
         self._children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
@@ -136,12 +134,9 @@ class MetricsMiddleware:
         route: BaseRoute | None = scope.get("route")
         if route is None:
             return "unmatched"
-        if id(route) not in self._templates:
-            # A route of an included router knows only its path within that router:
-            # look up its full path once, among the app's routes.
-            self._templates.update(
-                (id(context.original_route), context.path)
-                for context in iter_route_contexts(scope["app"].routes)
-                if context.path is not None
-            )
-        return self._templates.get(id(route), "unmatched")
+        # A route of an included router knows only its path within that router; FastAPI
+        # puts the context it matched, with the full path, in the scope. (Walking the
+        # app's routes for it instead costs tens of milliseconds per app.)
+        context = scope.get("fastapi", {}).get("effective_route_context")
+        path = getattr(context, "path", None) or getattr(route, "path", None)
+        return path if isinstance(path, str) else "unmatched"
