@@ -11,7 +11,6 @@ of their jobs start with their own ID, and other callers' jobs are not found
 {% endif %}
 """
 
-import json
 from collections.abc import Awaitable, Callable
 from typing import Any, Concatenate, ParamSpec
 {% if cookiecutter.auth != "none" %}
@@ -22,25 +21,12 @@ from arq.connections import ArqRedis
 from arq.jobs import Job, JobStatus
 from redis.exceptions import RedisError
 
-from {{ cookiecutter.package_name }}.core.errors import (
-    NotFoundError,
-    PayloadTooLargeError,
-    ServiceUnavailableError,
-)
+from {{ cookiecutter.package_name }}.core.errors import NotFoundError, ServiceUnavailableError
+from {{ cookiecutter.package_name }}.jobs.payload import check_payload
 from {{ cookiecutter.package_name }}.jobs.tasks import JobContext
 from {{ cookiecutter.package_name }}.models.jobs import JobState
 
 P = ParamSpec("P")
-
-
-def check_payload(args: tuple[object, ...], kwargs: dict[str, Any], max_bytes: int | None) -> None:
-    """413 when a job's arguments, as JSON, take more than ``max_bytes``."""
-    if max_bytes is None:
-        return
-    size = len(json.dumps([args, kwargs], default=str).encode())
-    if size > max_bytes:
-        msg = f"The job's input takes {size} bytes; at most {max_bytes} are accepted."
-        raise PayloadTooLargeError(msg)
 
 
 class JobQueue:
@@ -137,30 +123,19 @@ Fire and forget: a job is lost if the process stops first, and nothing retries
 it: jobs that must not be lost belong on a durable queue with its own worker.
 """
 
-import json
 from collections.abc import Awaitable, Callable
-from typing import Any, Concatenate, ParamSpec
+from typing import Concatenate, ParamSpec
 from uuid import uuid4
 
 import structlog
 from fastapi import BackgroundTasks
 
-from {{ cookiecutter.package_name }}.core.errors import PayloadTooLargeError
+from {{ cookiecutter.package_name }}.jobs.payload import check_payload
 from {{ cookiecutter.package_name }}.jobs.tasks import JobContext
 
 P = ParamSpec("P")
 
 logger = structlog.get_logger(__name__)
-
-
-def check_payload(args: tuple[object, ...], kwargs: dict[str, Any], max_bytes: int | None) -> None:
-    """413 when a job's arguments, as JSON, take more than ``max_bytes``."""
-    if max_bytes is None:
-        return
-    size = len(json.dumps([args, kwargs], default=str).encode())
-    if size > max_bytes:
-        msg = f"The job's input takes {size} bytes; at most {max_bytes} are accepted."
-        raise PayloadTooLargeError(msg)
 
 
 class JobQueue:
