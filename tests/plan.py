@@ -98,6 +98,13 @@ def pairs_of(row: Mapping[str, str]) -> Iterator[Pair]:
         yield (a, row[a], b, row[b])
 
 
+def pairs_made_by(partial: Mapping[str, str], option: str) -> Iterator[Pair]:
+    """The pairs of ``partial`` (answers to some options) that hold its ``option``."""
+    for a, b in itertools.combinations(OPTIONS, 2):
+        if option in (a, b) and a in partial and b in partial:
+            yield (a, partial[a], b, partial[b])
+
+
 def required_pairs() -> list[Pair]:
     """Every pair of values of two options that some valid answer set holds."""
     return [
@@ -263,11 +270,7 @@ def greedy_rows(pairs: Sequence[Pair]) -> list[Row]:
                 trial = {**row, option: value}
                 if not completable(trial):
                     continue
-                gain = sum(
-                    (x, trial[x], y, trial[y]) in uncovered
-                    for x, y in itertools.combinations(OPTIONS, 2)
-                    if option in (x, y) and x in trial and y in trial
-                )
+                gain = sum(pair in uncovered for pair in pairs_made_by(trial, option))
                 fresh = all(core in trial for core in CORE_OPTIONS) and (
                     core_of(trial) not in used_cores
                 )
@@ -314,11 +317,7 @@ def riding_row(core: Row, counts: Counter[Pair]) -> Row:
         for value in CHOICES[option]:
             trial = {**row, option: value}
             if completable(trial):
-                seen = sum(
-                    counts[x, trial[x], y, trial[y]]
-                    for x, y in itertools.combinations(OPTIONS, 2)
-                    if option in (x, y) and x in trial and y in trial
-                )
+                seen = sum(counts[pair] for pair in pairs_made_by(trial, option))
                 scored.append((seen, CHOICES[option].index(value), value))
         row[option] = min(scored)[2]
     return {option: row[option] for option in OPTIONS}
