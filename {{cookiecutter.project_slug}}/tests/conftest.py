@@ -60,6 +60,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from {{ cookiecutter.package_name }}.core.authorization import ROLE_SCOPES
 {% endif %}
 from {{ cookiecutter.package_name }}.core.config import Environment, Settings
+from {{ cookiecutter.package_name }}.core.logging import configure_logging
 {% if db %}
 from {{ cookiecutter.package_name }}.database.engine import create_engine
 {% if cookiecutter.auth == "api_key" %}
@@ -76,6 +77,7 @@ from {{ cookiecutter.package_name }}.scripts.create_admin import CreatedAdmin, c
 
 Start = Callable[[FastAPI], AbstractAsyncContextManager[ASGIApp]]
 Serve = Callable[[FastAPI], AbstractAsyncContextManager[AsyncClient]]
+AppOf = Callable[[Settings], FastAPI]
 {% if db %}
 ALEMBIC_INI = Path(__file__).resolve().parent.parent / "alembic.ini"
 OWN_DATABASE = "own_database"
@@ -90,6 +92,10 @@ PASSWORD = "correct horse battery staple"
 {% else %}
 API_KEYS = "/api/v1/api-keys"
 {% endif %}
+{% endif %}
+
+{% if cookiecutter.redis == "yes" %}
+JOB_QUEUE = f"test:{uuid4().hex}:jobs"
 {% endif %}
 
 # How hard tests/test_fuzz.py looks: a few reproducible examples per operation in
@@ -130,13 +136,14 @@ def make_settings(**overrides: Any) -> Settings:
 
 
 def redis_settings() -> dict[str, Any]:
-    """The real Redis (``TEST_REDIS_URL``), with a job queue of this test's own.
+    """The real Redis (``TEST_REDIS_URL``), with a job queue of this test process's own.
 
-    Test runs may share one Redis: every key a test writes is unique to it.
+    Test runs may share one Redis: every key a run writes is unique to it. No worker
+    runs on this queue: a test that runs one gives it a queue of the test's own.
     """
     return {
         "redis_url": os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0"),
-        "job_queue_name": f"test:{uuid4().hex}:jobs",
+        "job_queue_name": JOB_QUEUE,
         # Fresh counters for every test; test_rate_limit shares them through Redis.
         "rate_limit_storage_uri": "memory://",
 {% if cookiecutter.llm != "none" %}
@@ -170,6 +177,31 @@ async def client_of(app: ASGIApp) -> AsyncIterator[AsyncClient]:
     transport = ASGITransport(app=app)
     async with AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+def app_of() -> AppOf:
+    """The app of some settings, built once per test session.
+
+    An app works out how to validate each route's requests on its first request, which
+    takes longer than most tests: tests on equal settings share one app. Each still
+    runs the lifespan, so every resource is the test's own; only the app's metrics
+    are shared (a test that counts them builds an app of its own). Building an app
+    sets up logging for its settings, which another app may have changed since: a
+    shared app does it again.
+    """
+    apps: list[tuple[Settings, FastAPI]] = []
+
+    def app(settings: Settings) -> FastAPI:
+        for known, built in apps:
+            if known == settings:
+                configure_logging(settings)
+                return built
+        built = create_app(settings)
+        apps.append((settings, built))
+        return built
+
+    return app
 
 
 @pytest.fixture
@@ -348,9 +380,19 @@ async def session(connection: AsyncConnection) -> AsyncIterator[AsyncSession]:
         yield session
 
 
+@pytest.fixture(scope="session")
+def shared_settings(shared_database: AsyncEngine) -> Settings:
+    """Test settings on the shared database, read once (reading settings takes milliseconds)."""
+    return make_settings(database_url=shared_database.url.render_as_string(hide_password=False))
+
+
 @pytest.fixture
-def settings(database: AsyncEngine) -> Settings:
-    """Test settings on the test's database."""
+def settings(
+    shared_settings: Settings, database: AsyncEngine, own_database_url: str | None
+) -> Settings:
+    """Test settings on the test's database: a copy, the test's own to change."""
+    if own_database_url is None:
+        return shared_settings.model_copy()
     return make_settings(database_url=database.url.render_as_string(hide_password=False))
 
 
@@ -377,9 +419,16 @@ def start(
 {% else %}
 
 
-@pytest.fixture
-def settings() -> Settings:
+@pytest.fixture(scope="session")
+def shared_settings() -> Settings:
+    """The test settings, read once (reading settings takes milliseconds)."""
     return make_settings()
+
+
+@pytest.fixture
+def settings(shared_settings: Settings) -> Settings:
+    """A copy of the test settings, the test's own to change."""
+    return shared_settings.model_copy()
 
 
 @pytest.fixture
@@ -491,18 +540,18 @@ def admin_headers(signed_in_admin: tuple[CreatedAdmin, dict[str, str]]) -> dict[
 
 @pytest.fixture
 async def client(
-    settings: Settings, serve: Serve, admin_headers: dict[str, str]
+    settings: Settings, app_of: AppOf, serve: Serve, admin_headers: dict[str, str]
 ) -> AsyncIterator[AsyncClient]:
     """A client signed in as the admin."""
-    async with serve(create_app(settings)) as http:
+    async with serve(app_of(settings)) as http:
         http.headers.update(admin_headers)
         yield http
 
 
 @pytest.fixture
-async def anonymous(settings: Settings, serve: Serve) -> AsyncIterator[AsyncClient]:
+async def anonymous(settings: Settings, app_of: AppOf, serve: Serve) -> AsyncIterator[AsyncClient]:
     """A client without credentials of its own."""
-    async with serve(create_app(settings)) as http:
+    async with serve(app_of(settings)) as http:
         yield http
 
 
@@ -513,7 +562,7 @@ async def member(client: AsyncClient) -> Account:
 
 
 @pytest.fixture
-async def client(settings: Settings, serve: Serve) -> AsyncIterator[AsyncClient]:
-    async with serve(create_app(settings)) as http:
+async def client(settings: Settings, app_of: AppOf, serve: Serve) -> AsyncIterator[AsyncClient]:
+    async with serve(app_of(settings)) as http:
         yield http
 {% endif %}

@@ -7,9 +7,11 @@ lifespan and the same dependencies as every other test (signed in where there is
 authentication; the fake provider for the LLM routes, so nothing leaves the machine).
 
 Generation follows the Hypothesis profile (``tests/conftest.py``): by default a few
-derandomized examples per operation (the same every run, so a failure reproduces and
-the suite stays fast); ``pytest --hypothesis-profile=deep tests/test_fuzz.py``
-explores with many random ones, e.g. in a nightly run.
+derandomized examples per operation, valid and invalid (the same every run, so a
+failure reproduces and the suite stays fast); ``pytest --hypothesis-profile=deep
+tests/test_fuzz.py`` explores with many random ones and adds schemathesis's coverage
+phase (every boundary and malformed value of every parameter: hundreds of requests),
+e.g. in a nightly run.
 """
 
 from typing import Any
@@ -39,6 +41,7 @@ CHECKS = [
 # Building the app opens nothing, and its routes do not depend on the settings:
 # this schema is the one the ``client`` fixture's app serves.
 schema = schemathesis.openapi.from_dict(create_app(make_settings()).openapi())
+schema.config.phases.coverage.enabled = settings.get_current_profile_name() == "deep"
 
 
 def httpx_request(case: schemathesis.Case[Any], client: AsyncClient) -> dict[str, Any]:

@@ -6,7 +6,9 @@
 
 {% if cookiecutter.redis == "yes" %}
 from typing import Any
+from uuid import uuid4
 
+import pytest
 from arq.worker import func
 from httpx import AsyncClient
 
@@ -34,6 +36,14 @@ from tests.test_logging import json_lines
 {% endif %}
 
 TEXT = "Hello brave\nnew world"
+{% if cookiecutter.redis == "yes" %}
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """A job queue of each test's own: the worker a test runs finds only the jobs it queued."""
+    return settings.model_copy(update={"job_queue_name": f"test:{uuid4().hex}:jobs"})
+{% endif %}
 
 
 async def explode(ctx: JobContext) -> None:

@@ -167,7 +167,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[LifespanState]:
                     DatabaseUsageRecorder(db_sessions),
 {% endif %}
 {% if cookiecutter.observability == "yes" %}
-                    MetricsUsageRecorder(app.state.metrics),
+                    app.state.llm_metrics,
 {% endif %}
                 ],
 {% if cookiecutter.observability == "yes" %}
@@ -255,6 +255,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 {% if cookiecutter.observability == "yes" %}
 
     app.state.metrics = Metrics()
+{% if cookiecutter.llm != "none" %}
+    app.state.llm_metrics = MetricsUsageRecorder(app.state.metrics)
+{% endif %}
     app.include_router(metrics.router)
     # Outermost, so the request count and latency include every other layer.
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)

@@ -26,12 +26,11 @@ from httpx import AsyncClient, Response
 from pydantic import SecretStr
 
 from {{ cookiecutter.package_name }}.core.config import Settings
-from {{ cookiecutter.package_name }}.main import create_app
 from {{ cookiecutter.package_name }}.models.llm import ProviderName
 {% if cookiecutter.auth != "none" %}
-from tests.conftest import Serve, Start
+from tests.conftest import AppOf, Serve, Start
 {% else %}
-from tests.conftest import Start
+from tests.conftest import AppOf, Start
 {% endif %}
 from tests.llm.stub import ProviderStub, StubProvider, Switchboard, serve_over_http
 
@@ -132,29 +131,29 @@ def serve(serve: Serve, admin_headers: dict[str, str]) -> Serve:
 
 
 @pytest.fixture
-async def client(settings: Settings, serve: Serve) -> AsyncIterator[AsyncClient]:
+async def client(settings: Settings, app_of: AppOf, serve: Serve) -> AsyncIterator[AsyncClient]:
     """A client signed in as the admin."""
-    async with serve(create_app(settings)) as http:
+    async with serve(app_of(settings)) as http:
         yield http
 
 
 @pytest.fixture
 async def live(
-    settings: Settings, start: Start, admin_headers: dict[str, str]
+    settings: Settings, app_of: AppOf, start: Start, admin_headers: dict[str, str]
 ) -> AsyncIterator[AsyncClient]:
     """A client of the app served over real HTTP, for streams and disconnects."""
     async with (
-        start(create_app(settings)) as app,
+        start(app_of(settings)) as app,
         serve_over_http(app) as url,
         AsyncClient(base_url=url, headers=admin_headers) as client,
     ):
         yield client
 {% else %}
 @pytest.fixture
-async def live(settings: Settings, start: Start) -> AsyncIterator[AsyncClient]:
+async def live(settings: Settings, app_of: AppOf, start: Start) -> AsyncIterator[AsyncClient]:
     """A client of the app served over real HTTP, for streams and disconnects."""
     async with (
-        start(create_app(settings)) as app,
+        start(app_of(settings)) as app,
         serve_over_http(app) as url,
         AsyncClient(base_url=url) as client,
     ):

@@ -1,13 +1,13 @@
 """Prometheus metrics of the LLM calls, and a client span per request to a provider."""
 
 import pytest
-from httpx import AsyncClient
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
 from prometheus_client.parser import text_string_to_metric_families
 
 from {{ cookiecutter.package_name }}.core.config import Settings
+from {{ cookiecutter.package_name }}.main import create_app
 from {{ cookiecutter.package_name }}.models.llm import ProviderName
 from tests.conftest import Serve
 from tests.llm.conftest import COMPLETE
@@ -34,17 +34,19 @@ def llm_spans(exporter: InMemorySpanExporter) -> list[ReadableSpan]:
 
 
 async def test_calls_are_counted_by_provider_model_and_outcome(
-    client: AsyncClient, primary: StubProvider, providers: list[ProviderName]
+    settings: Settings, serve: Serve, primary: StubProvider, providers: list[ProviderName]
 ) -> None:
     primary.will(
         Reply(input_tokens=1000, cache_read_tokens=400, output_tokens=200), Reply(status=400)
     )
     deterministic = {"prompt": "What is 2 + 2?", "temperature": 0}
 
-    answered = (await client.post(COMPLETE, json=deterministic)).json()
-    await client.post(COMPLETE, json=deterministic)
-    await client.post(COMPLETE, json={"prompt": "Something the provider refuses"})
-    text = (await client.get("/metrics")).text
+    # An app of its own: the counts start at zero.
+    async with serve(create_app(settings)) as client:
+        answered = (await client.post(COMPLETE, json=deterministic)).json()
+        await client.post(COMPLETE, json=deterministic)
+        await client.post(COMPLETE, json={"prompt": "Something the provider refuses"})
+        text = (await client.get("/metrics")).text
 
     families = {family.name: family.type for family in text_string_to_metric_families(text)}
     assert families.items() >= LLM_FAMILIES.items()

@@ -18,11 +18,12 @@ import asyncio
 import hashlib
 import json
 import logging
+import ssl
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack, aclosing, asynccontextmanager
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cache, partial
 from http import HTTPStatus
 from typing import TypeVar
 
@@ -30,6 +31,11 @@ import structlog
 from asgi_correlation_id import correlation_id
 from cashews import Cache
 from cashews.exceptions import CacheBackendInteractionError
+{% if anthropic %}
+from httpx2 import create_ssl_context
+{% else %}
+from httpx import create_ssl_context
+{% endif %}
 {% if cookiecutter.observability == "yes" %}
 from opentelemetry.trace import TracerProvider
 {% endif %}
@@ -573,20 +579,29 @@ class UnconfiguredProvider:
         return None
 
 
-def _provider(name: ProviderName, settings: Settings) -> LLMProvider:
+@cache
+def _provider_tls() -> ssl.SSLContext:
+    """How the SDK clients verify providers: as their HTTP client does by default (certifi's
+    CA bundle, or ``SSL_CERT_FILE``/``SSL_CERT_DIR``), loaded once per process: loading
+    it takes tens of milliseconds, which each client would spend again.
+    """
+    return create_ssl_context()
+
+
+def _provider(name: ProviderName, settings: Settings, tls: ssl.SSLContext) -> LLMProvider:
 {% if anthropic %}
     if name == "anthropic":
         key = settings.anthropic_api_key
         if key is None or not key.get_secret_value():
             return UnconfiguredProvider(name, settings.anthropic_models, "ANTHROPIC_API_KEY")
-        return AnthropicProvider(settings, key)
+        return AnthropicProvider(settings, key, tls)
 {% endif %}
 {% if openai %}
     if name == "openai":
         key = settings.openai_api_key
         if key is None or not key.get_secret_value():
             return UnconfiguredProvider(name, settings.openai_models, "OPENAI_API_KEY")
-        return OpenAIProvider(settings, key)
+        return OpenAIProvider(settings, key, tls)
 {% endif %}
     return FakeProvider()
 
@@ -632,7 +647,8 @@ async def open_llm_service(
 {% endif %}
     _quiet_sdk_loggers()
     async with AsyncExitStack() as resources:
-        providers = [_provider(name, settings) for name in settings.llm_providers]
+        tls = await asyncio.to_thread(_provider_tls)
+        providers = [_provider(name, settings, tls) for name in settings.llm_providers]
         for provider in providers:
             resources.push_async_callback(provider.aclose)
 {% if cookiecutter.observability == "yes" %}

@@ -6,6 +6,7 @@ means the same for every provider. ``temperature`` is no longer a parameter of
 the SDK: it goes in the request body, and only when the caller set it.
 """
 
+import ssl
 from collections.abc import AsyncGenerator
 
 import anthropic
@@ -55,7 +56,7 @@ def _usage(*, uncached: int, output: int, cache_read: int, cache_write: int) -> 
 class AnthropicProvider:
     name: ProviderName = "anthropic"
 
-    def __init__(self, settings: Settings, api_key: SecretStr) -> None:
+    def __init__(self, settings: Settings, api_key: SecretStr, tls: ssl.SSLContext) -> None:
         self.models = tuple(settings.anthropic_models)
         self._prompt_caching = settings.anthropic_prompt_caching
         self._client = anthropic.AsyncAnthropic(
@@ -65,6 +66,7 @@ class AnthropicProvider:
                 settings.llm_read_timeout, connect=settings.llm_connect_timeout
             ),
             max_retries=0,
+            http_client=anthropic.DefaultAsyncHttpxClient(verify=tls),
         )
 
     def _messages(self, call: ProviderCall) -> list[MessageParam]:

@@ -6,6 +6,7 @@ OpenAI's ``prompt_tokens`` already include the cached ones, which is what
 (``include_usage``), in a last chunk without choices.
 """
 
+import ssl
 from collections.abc import AsyncGenerator
 
 import openai
@@ -64,13 +65,14 @@ def _messages(call: ProviderCall) -> list[ChatCompletionMessageParam]:
 class OpenAIProvider:
     name: ProviderName = "openai"
 
-    def __init__(self, settings: Settings, api_key: SecretStr) -> None:
+    def __init__(self, settings: Settings, api_key: SecretStr, tls: ssl.SSLContext) -> None:
         self.models = tuple(settings.openai_models)
         self._client = openai.AsyncOpenAI(
             api_key=api_key.get_secret_value(),
             base_url=settings.openai_base_url,
             timeout=openai.Timeout(settings.llm_read_timeout, connect=settings.llm_connect_timeout),
             max_retries=0,
+            http_client=openai.DefaultAsyncHttpxClient(verify=tls),
         )
 
     def _temperature(self, call: ProviderCall) -> float | openai.Omit:
