@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from hooks.pre_gen_project import validate
+from template_tools.answers import validate
 from tests.conftest import TEMPLATE_ROOT, bake
 
 COOKIECUTTER = str(Path(sys.executable).with_name("cookiecutter"))

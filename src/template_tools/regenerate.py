@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import ast
 import difflib
-import importlib.util
 import io
 import json
 import os
@@ -31,12 +30,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from cookiecutter.config import BUILTIN_ABBREVIATIONS
 from cookiecutter.exceptions import CookiecutterException
 from cookiecutter.repository import determine_repo_dir
+
+from template_tools.answers import template_source, validate, write_records
 
 DISTRIBUTION = "fastapi-ai-service-template"
 ANSWERS_FILE = ".template-answers.json"
@@ -195,18 +195,6 @@ def template_at(template: Template, commit: str, workdir: Path) -> Path:
     return export(template.repo, commit, workdir / "template-base")
 
 
-def load_hook(template: Path, name: str) -> ModuleType:
-    """One of the template's own hooks, to use exactly the checks and records it uses."""
-    spec = importlib.util.spec_from_file_location(
-        f"template_hook_{name}", template / "hooks" / f"{name}.py"
-    )
-    if spec is None or spec.loader is None:
-        raise Refused(f"{template} has no hooks/{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def parse_changes(assignments: Sequence[str]) -> dict[str, str]:
     changes: dict[str, str] = {}
     for assignment in assignments:
@@ -243,7 +231,7 @@ def new_answers(
         defaults = {
             key: value[0] if isinstance(value, list) else value for key, value in questions.items()
         }
-        problems = load_hook(template, "pre_gen_project").validate({**defaults, **answers})
+        problems = validate({**defaults, **answers})
     if problems:
         raise Refused(
             "the answers cannot generate a project:\n" + "\n".join(f"  - {p}" for p in problems)
@@ -653,14 +641,13 @@ def regenerate(
         for name in sorted((files_under(old) | files_under(new)) - RECORD_FILES - {ENV_FILE}):
             merge_path(project, name, old / name, new / name, report)
         merge_env(project, old, new, report)
-        post_gen = load_hook(current.path, "post_gen_project")
         source = (
-            post_gen.template_source({"_template": split_ref(template)[0]})
+            template_source({"_template": split_ref(template)[0]})
             if template
             else record["template"]
         )
         baked = json.loads((new / ANSWERS_FILE).read_text(encoding="utf-8"))
-        post_gen.write_records(project, source, current.commit, baked["answers"])
+        write_records(project, source, current.commit, baked["answers"])
     return report
 
 
