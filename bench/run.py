@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from cookiecutter.main import cookiecutter
+from template_tools.bake import bake
 
 TEMPLATE_ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
@@ -445,13 +445,8 @@ def measure_streams(server: Server, stub: Server, count: int) -> dict[str, float
 # --- the bake -----------------------------------------------------------------------------
 
 
-def bake(template: Path, workdir: Path) -> Path:
-    with contextlib.redirect_stdout(None):
-        project = Path(
-            cookiecutter(
-                str(template), no_input=True, extra_context=ANSWERS, output_dir=str(workdir)
-            )
-        )
+def bake_bench_project(template: Path, workdir: Path) -> Path:
+    project = bake(template, ANSWERS, workdir)
     # With the dev group: it has the stub's server and the other database's driver.
     subprocess.run(
         [UV, "sync", "--quiet"],
@@ -651,7 +646,7 @@ def main() -> None:
         lines.append(line)
 
     with tempfile.TemporaryDirectory() as workdir:
-        project = bake(args.template, Path(workdir))
+        project = bake_bench_project(args.template, Path(workdir))
         migrate(project, f"sqlite+aiosqlite:///{project / 'bench.db'}")
         with scratch_postgres(project) as postgres_url:
             servers = servers_for(project, postgres_url)
