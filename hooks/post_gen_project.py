@@ -3,8 +3,9 @@
 Removes the paths of switched-off modules (as listed in ``hooks/manifest.yaml``),
 prunes folders left empty, writes ``.env`` with a fresh secret, records the
 answers and the template commit (for ``regenerate``, and as ``.cruft.json`` for
-cruft) and prints the next steps. It never runs formatters, installers or
-anything that needs the network: the rendered output is clean as it stands.
+cruft: ``template_tools.answers.write_records``) and prints the next steps. It never
+runs formatters, installers or anything that needs the network: the rendered output
+is clean as it stands.
 Valid Python before rendering, so the tests import it.
 """
 
@@ -23,10 +24,13 @@ import yaml
 
 ANSWERS_JSON = r"""{{ cookiecutter | tojson }}"""
 TEMPLATE_ROOT = r"""{{ template_root }}"""
-
-ANSWERS_FILE = ".template-answers.json"
-CRUFT_FILE = ".cruft.json"
 SECRET_KEY_PLACEHOLDER = "SECRET_KEY=change-me"
+
+# This file runs from a rendered copy in a temporary folder: the records, which
+# `regenerate` writes too, are imported from the template's own src/ folder (see
+# template_tools/answers.py).
+sys.path.insert(0, str(Path(TEMPLATE_ROOT, "src")))
+from template_tools.answers import template_source, write_records  # noqa: E402
 
 
 def load_manifest(template_root: Path) -> dict[str, Any]:
@@ -89,39 +93,6 @@ def template_commit(template_root: Path) -> str | None:
     except (OSError, subprocess.CalledProcessError):
         return None
     return result.stdout.strip() or None
-
-
-def template_source(answers: Mapping[str, Any]) -> str:
-    """Where the template came from, without this machine's absolute paths."""
-    source = str(answers.get("_template", ""))
-    return Path(source).name if Path(source).is_absolute() else source
-
-
-def write_records(
-    project: Path, source: str, commit: str | None, answers: Mapping[str, Any]
-) -> None:
-    """Record how the project was made: for ``regenerate``, and in cruft's own format.
-
-    ``regenerate`` (in the template repository) calls this too, after a merge.
-    """
-    public = {key: value for key, value in answers.items() if not key.startswith("_")}
-    record = {"template": source, "commit": commit, "answers": public}
-    cruft_context = {**public, "_template": source}
-    if commit:
-        cruft_context["_commit"] = commit
-    cruft = {
-        "template": source,
-        "commit": commit,
-        "checkout": None,
-        "context": {"cookiecutter": cruft_context},
-        "directory": None,
-        # Every bake writes its own .env with a fresh secret: never a change to apply.
-        "skip": [".env"],
-    }
-    for name, content in ((ANSWERS_FILE, record), (CRUFT_FILE, cruft)):
-        (project / name).write_text(
-            json.dumps(content, indent=2, sort_keys=True) + "\n", encoding="utf-8"
-        )
 
 
 def record_answers(project: Path, answers: Mapping[str, Any], template_root: Path) -> None:

@@ -18,6 +18,9 @@ import pytest
 import yaml
 from psycopg import sql
 
+import template_tools.bake
+from template_tools.answers import read_records
+
 # The answers' definitions live with the bake plan; the tests import them from here too.
 from tests.plan import CHOICES as CHOICES
 from tests.plan import DEFAULTS, QUESTIONS, describe
@@ -70,9 +73,16 @@ def answers_for(**overrides: str) -> dict[str, str]:
     return answers
 
 
-def bake(cookies: Any, **answers: str) -> Any:
+def bake(folder: Path, template: Path | str = TEMPLATE_ROOT, **answers: str) -> Path:
+    """A project generated from ``template`` (this checkout by default) in ``folder``."""
     check_answer_keys(answers)
-    return cookies.bake(extra_context=answers)
+    return template_tools.bake.bake(template, answers, folder)
+
+
+def recorded_answers(project: Path) -> dict[str, str]:
+    """Every answer of a baked project (the defaults filled in), as it records them."""
+    answers: dict[str, str] = read_records(project)["answers"]
+    return answers
 
 
 def python_for(version: str) -> str:
@@ -151,7 +161,7 @@ BakeOnce = Callable[..., Path]
 
 
 @pytest.fixture(scope="session")
-def baked_once(cookies_session: Any) -> BakeOnce:
+def baked_once(tmp_path_factory: pytest.TempPathFactory) -> BakeOnce:
     """A project baked once per answer set (per xdist worker), for tests that only read it.
 
     Its files are made read-only, so that a test that would change one fails instead
@@ -163,9 +173,7 @@ def baked_once(cookies_session: Any) -> BakeOnce:
         answers = answers_for(**overrides)
         key = tuple(sorted(answers.items()))
         if key not in projects:
-            result = cookies_session.bake(extra_context=answers)
-            assert result.exit_code == 0, result.exception
-            project: Path = result.project_path
+            project = bake(tmp_path_factory.mktemp("baked-once"), **answers)
             for path in project.rglob("*"):
                 if path.is_file():
                     path.chmod(path.stat().st_mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))

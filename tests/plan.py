@@ -13,10 +13,11 @@ Two tiers, every bake in exactly one of them:
   --check``, ``mypy --strict``); the other options ride along, spread so that pairs of
   values repeat as little as possible.
 
-What is valid is decided in one place, :func:`is_valid`, which asks the pre-generation
-hook: a rule added to its ``validate()`` (say, a module that needs a database and an
-LLM provider) shapes the plan too. The plan is computed on import, deterministically
-(every pytest-xdist worker must collect the same tests), in well under a second.
+What is valid is decided in one place, :func:`is_valid`, which asks the rules the
+pre-generation hook applies (``template_tools.answers.validate``): a rule added there
+(say, a module that needs a database and an LLM provider) shapes the plan too. The
+plan is computed on import, deterministically (every pytest-xdist worker must collect
+the same tests), in well under a second.
 Print it with::
 
     uv run python -m tests.plan
@@ -34,7 +35,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from hooks.pre_gen_project import validate
+from template_tools.answers import validate
 
 TEMPLATE_ROOT = Path(__file__).resolve().parent.parent
 ANSWERS: dict[str, Any] = json.loads((TEMPLATE_ROOT / "cookiecutter.json").read_text())

@@ -31,6 +31,7 @@ from tests.conftest import (
     postgres_database,
     project_env,
     project_files,
+    recorded_answers,
     run,
 )
 from tests.plan import RUN_TIER, STATIC_TIER, Bake
@@ -129,33 +130,31 @@ def check_project(project: Path, answers: dict[str, Any], mypy_cache: Path, *, s
 @pytest.mark.bake
 @pytest.mark.parametrize("planned", RUN_TIER, ids=bake_id)
 def test_run_tier_bake_passes_its_static_checks_and_its_own_suite(
-    cookies: Any, mypy_cache: Path, planned: Bake
+    tmp_path: Path, mypy_cache: Path, planned: Bake
 ) -> None:
-    result = bake(cookies, **planned.answers)
+    project = bake(tmp_path, **planned.answers)
 
-    assert result.exit_code == 0, result.exception
-    check_project(result.project_path, result.context, mypy_cache, suite=True)
+    check_project(project, recorded_answers(project), mypy_cache, suite=True)
 
 
 @pytest.mark.bake
 @pytest.mark.parametrize("planned", STATIC_TIER, ids=bake_id)
 def test_static_tier_bake_passes_its_static_checks(
-    cookies: Any, mypy_cache: Path, planned: Bake
+    tmp_path: Path, mypy_cache: Path, planned: Bake
 ) -> None:
-    result = bake(cookies, **planned.answers)
+    project = bake(tmp_path, **planned.answers)
 
-    assert result.exit_code == 0, result.exception
-    check_project(result.project_path, result.context, mypy_cache, suite=False)
+    check_project(project, recorded_answers(project), mypy_cache, suite=False)
 
 
 @pytest.mark.bake
 def test_longest_allowed_names_with_every_module_on_bake_clean(
-    cookies: Any, mypy_cache: Path
+    tmp_path: Path, mypy_cache: Path
 ) -> None:
     """Generated lines stay within the line limit even at the longest names the hook allows
     (static checks: the names change no behaviour the plan's suites do not already run)."""
-    result = bake(
-        cookies,
+    project = bake(
+        tmp_path,
         project_name="Name " + "x" * 45,
         project_slug="slug-" + "x" * 35,
         package_name="pkg_" + "x" * 26,
@@ -168,8 +167,7 @@ def test_longest_allowed_names_with_every_module_on_bake_clean(
         ci="github",
     )
 
-    assert result.exit_code == 0, result.exception
-    check_project(result.project_path, result.context, mypy_cache, suite=False)
+    check_project(project, recorded_answers(project), mypy_cache, suite=False)
 
 
 def readme_run_commands(project: Path) -> list[str]:
@@ -188,13 +186,12 @@ def free_port() -> int:
 
 
 @pytest.mark.bake
-def test_default_bake_starts_with_the_commands_its_readme_gives(cookies: Any) -> None:
-    result = bake(cookies)
-    assert result.exit_code == 0, result.exception
-    project: Path = result.project_path
-    env = project_env(result.context)
+def test_default_bake_starts_with_the_commands_its_readme_gives(tmp_path: Path) -> None:
+    project = bake(tmp_path)
+    answers = recorded_answers(project)
+    env = project_env(answers)
     *setup, serve = readme_run_commands(project)
-    assert serve == f"uv run {result.context['project_slug']}"
+    assert serve == f"uv run {answers['project_slug']}"
 
     for command in setup:
         run([UV, *shlex.split(command)[1:]], project, env)

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import UV, BakeOnce, bake, project_env, run
+from tests.conftest import UV, BakeOnce, bake, project_env, recorded_answers, run
 
 ACTIONLINT = str(Path(sys.executable).with_name("actionlint"))
 DATABASES = ("sqlite", "postgresql", "none")
@@ -283,9 +283,9 @@ def sample_value(family: dict[str, Any], name: str, **labels: str) -> float:
 
 
 @pytest.mark.bake
-def test_redis_and_observability_project_against_the_real_redis(cookies: Any) -> None:
-    result = bake(
-        cookies,
+def test_redis_and_observability_project_against_the_real_redis(tmp_path: Path) -> None:
+    project = bake(
+        tmp_path,
         database="sqlite",
         llm="anthropic",
         redis="yes",
@@ -293,9 +293,8 @@ def test_redis_and_observability_project_against_the_real_redis(cookies: Any) ->
         docker="yes",
         ci="github",
     )
-    assert result.exit_code == 0, result.exception
-    project: Path = result.project_path
-    env = project_env(result.context)
+    answers = recorded_answers(project)
+    env = project_env(answers)
     run([UV, "sync", "--quiet"], project, env)
 
     # Shown by name, so neither can pass by being skipped or deselected.
@@ -318,7 +317,7 @@ def test_redis_and_observability_project_against_the_real_redis(cookies: Any) ->
     assert "PASSED tests/test_jobs.py::test_a_job_queued_by_the_app_is_run_by_the_worker" in output
     assert re.search(r"\b2 passed\b", output)
 
-    script = METRICS_SCRIPT.format(package=result.context["package_name"])
+    script = METRICS_SCRIPT.format(package=answers["package_name"])
     output = run([UV, "run", "--no-sync", "python", "-c", script], project, env)
     scraped = json.loads(output.splitlines()[-1])  # after the app's own log lines
     assert scraped["content_type"].startswith("text/plain; version=")

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 import pytest
 
-from hooks.pre_gen_project import validate
+from template_tools.answers import validate
 from tests import plan
 from tests.plan import METADATA, PLAN, RUN_TIER, STATIC_TIER, Bake
 

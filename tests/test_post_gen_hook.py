@@ -13,10 +13,9 @@ from hooks.post_gen_project import (
     paths_to_remove,
     prune_empty_dirs,
     record_answers,
-    template_source,
     write_env_file,
-    write_records,
 )
+from template_tools.answers import template_source, write_records
 from tests.conftest import MANIFEST, TEMPLATE_ROOT, answers_for
 
 MANIFEST_EXAMPLE: dict[str, Any] = {

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from hooks.pre_gen_project import validate
+from template_tools.answers import validate
 from tests.conftest import TEMPLATE_ROOT, bake
 
 COOKIECUTTER = str(Path(sys.executable).with_name("cookiecutter"))
@@ -107,6 +107,6 @@ def test_a_refused_bake_fails_and_leaves_nothing_behind(
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_misspelled_option_fails_the_test_helpers() -> None:
+def test_a_misspelled_option_fails_the_test_helpers(tmp_path: Path) -> None:
     with pytest.raises(AssertionError, match="no such template option"):
-        bake(None, datbase="sqlite")
+        bake(tmp_path, datbase="sqlite")

@@ -1,0 +1,5 @@
+import sys
+
+from template_tools.regenerate.cli import main
+
+sys.exit(main())
