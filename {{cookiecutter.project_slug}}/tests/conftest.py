@@ -77,7 +77,7 @@ from {{ cookiecutter.package_name }}.scripts.create_admin import CreatedAdmin, c
 
 Start = Callable[[FastAPI], AbstractAsyncContextManager[ASGIApp]]
 Serve = Callable[[FastAPI], AbstractAsyncContextManager[AsyncClient]]
-AppOf = Callable[[Settings], FastAPI]
+_BUILT_APPS: list[tuple[Settings, FastAPI]] = []
 {% if db %}
 ALEMBIC_INI = Path(__file__).resolve().parent.parent / "alembic.ini"
 OWN_DATABASE = "own_database"
@@ -179,28 +179,22 @@ async def client_of(app: ASGIApp) -> AsyncIterator[AsyncClient]:
         yield client
 
 
-@pytest.fixture(scope="session")
-def app_of() -> AppOf:
-    """The app of some settings, built once per test session.
+def app_of(settings: Settings) -> FastAPI:
+    """The app of ``settings``, built once per test process.
 
     An app works out how to validate each route's requests on its first request, which
     takes longer than most tests: tests on equal settings share one app. Each still
     runs the lifespan, so every resource is the test's own; only the app's metrics
-    are shared (a test that counts them builds an app of its own). Building an app
-    sets up logging for its settings, which another app may have changed since: a
-    shared app does it again.
+    are shared (a test that counts them builds an app of its own, as does one that
+    adds routes). Building an app sets up logging for its settings, which another app
+    may have changed since: a shared app does it again.
     """
-    apps: list[tuple[Settings, FastAPI]] = []
-
-    def app(settings: Settings) -> FastAPI:
-        for known, built in apps:
-            if known == settings:
-                configure_logging(settings)
-                return built
-        built = create_app(settings)
-        apps.append((settings, built))
-        return built
-
+    for known, app in _BUILT_APPS:
+        if known == settings:
+            configure_logging(settings)
+            return app
+    app = create_app(settings)
+    _BUILT_APPS.append((settings, app))
     return app
 
 
@@ -540,7 +534,7 @@ def admin_headers(signed_in_admin: tuple[CreatedAdmin, dict[str, str]]) -> dict[
 
 @pytest.fixture
 async def client(
-    settings: Settings, app_of: AppOf, serve: Serve, admin_headers: dict[str, str]
+    settings: Settings, serve: Serve, admin_headers: dict[str, str]
 ) -> AsyncIterator[AsyncClient]:
     """A client signed in as the admin."""
     async with serve(app_of(settings)) as http:
@@ -549,7 +543,7 @@ async def client(
 
 
 @pytest.fixture
-async def anonymous(settings: Settings, app_of: AppOf, serve: Serve) -> AsyncIterator[AsyncClient]:
+async def anonymous(settings: Settings, serve: Serve) -> AsyncIterator[AsyncClient]:
     """A client without credentials of its own."""
     async with serve(app_of(settings)) as http:
         yield http
@@ -562,7 +556,7 @@ async def member(client: AsyncClient) -> Account:
 
 
 @pytest.fixture
-async def client(settings: Settings, app_of: AppOf, serve: Serve) -> AsyncIterator[AsyncClient]:
+async def client(settings: Settings, serve: Serve) -> AsyncIterator[AsyncClient]:
     async with serve(app_of(settings)) as http:
         yield http
 {% endif %}

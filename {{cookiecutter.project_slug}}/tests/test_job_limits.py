@@ -25,7 +25,7 @@ def assert_problem(response: Response, status: int, code: str) -> None:
 async def test_queueing_jobs_is_rate_limited(
     settings: Settings, serve: Serve, client: AsyncClient
 ) -> None:
-    limited = settings.model_copy(update={"job_rate_limit": "2/minute"})
+    limited = settings.model_copy(update={"job_rate_limit": "2/hour"})
 
     async with serve(create_app(limited)) as limited_client:
         limited_client.headers.update(credentials_of(client))

@@ -94,7 +94,7 @@ async def test_unknown_user_wrong_password_and_inactive_user_fail_alike(
 async def test_guessing_one_accounts_password_is_rate_limited(
     settings: Settings, serve: Serve, member: Account
 ) -> None:
-    strict = settings.model_copy(update={"login_rate_limit_per_account": "3/minute"})
+    strict = settings.model_copy(update={"login_rate_limit_per_account": "3/hour"})
 
     async with serve(create_app(strict)) as attacker:
         guesses = [await attempt(attacker, member.email, f"guess number {n:04}") for n in range(3)]
@@ -114,7 +114,7 @@ async def test_guessing_one_accounts_password_is_rate_limited(
 async def test_guessing_many_accounts_from_one_address_is_rate_limited(
     settings: Settings, serve: Serve, database: AsyncEngine
 ) -> None:
-    strict = settings.model_copy(update={"login_rate_limit_per_ip": "3/minute"})
+    strict = settings.model_copy(update={"login_rate_limit_per_ip": "3/hour"})
 
     async with serve(create_app(strict)) as attacker:
         guesses = [

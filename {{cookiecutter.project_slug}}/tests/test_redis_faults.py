@@ -230,7 +230,7 @@ async def test_guessing_a_password_is_still_limited_while_the_counters_are_down(
 async def test_failed_authentications_are_still_limited_while_the_counters_are_down(
     redis_down: Settings, serve: Serve, database: AsyncEngine
 ) -> None:
-    strict = redis_down.model_copy(update={"auth_failure_rate_limit": "3/minute"})
+    strict = redis_down.model_copy(update={"auth_failure_rate_limit": "3/hour"})
 
     async with serve(create_app(strict)) as client:
         responses = [

@@ -12,10 +12,8 @@ The clients of ``serve``, ``client`` and ``live`` are signed in as the admin.
 """
 
 import json
-from collections.abc import AsyncIterator, Iterator
-{% if cookiecutter.auth != "none" %}
-from contextlib import asynccontextmanager
-{% endif %}
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import pytest
@@ -24,15 +22,18 @@ from fastapi import FastAPI
 {% endif %}
 from httpx import AsyncClient, Response
 from pydantic import SecretStr
+from starlette.types import ASGIApp
 
 from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.models.llm import ProviderName
 {% if cookiecutter.auth != "none" %}
-from tests.conftest import AppOf, Serve, Start
+from tests.conftest import Serve, Start, app_of
 {% else %}
-from tests.conftest import AppOf, Start
+from tests.conftest import Start, app_of
 {% endif %}
 from tests.llm.stub import ProviderStub, StubProvider, Switchboard, serve_over_http
+
+OverHttp = Callable[[ASGIApp], AbstractAsyncContextManager[str]]
 
 API_KEYS = {
 {% if anthropic %}
@@ -67,6 +68,30 @@ async def stub_server() -> AsyncIterator[tuple[str, Switchboard]]:
     switchboard = Switchboard()
     async with serve_over_http(switchboard) as url:
         yield url, switchboard
+
+
+@pytest.fixture(scope="session")
+async def app_server() -> AsyncIterator[tuple[str, Switchboard]]:
+    """The server of the apps that tests reach over real HTTP, started once."""
+    switchboard = Switchboard()
+    async with serve_over_http(switchboard) as url:
+        yield url, switchboard
+
+
+@pytest.fixture
+def over_http(app_server: tuple[str, Switchboard]) -> OverHttp:
+    """Serve an app over real HTTP (streams, disconnects) for the block; yield its URL."""
+    url, switchboard = app_server
+
+    @asynccontextmanager
+    async def serving(app: ASGIApp) -> AsyncIterator[str]:
+        switchboard.app = app
+        try:
+            yield url
+        finally:
+            switchboard.app = None
+
+    return serving
 
 
 @pytest.fixture
@@ -131,7 +156,7 @@ def serve(serve: Serve, admin_headers: dict[str, str]) -> Serve:
 
 
 @pytest.fixture
-async def client(settings: Settings, app_of: AppOf, serve: Serve) -> AsyncIterator[AsyncClient]:
+async def client(settings: Settings, serve: Serve) -> AsyncIterator[AsyncClient]:
     """A client signed in as the admin."""
     async with serve(app_of(settings)) as http:
         yield http
@@ -139,22 +164,22 @@ async def client(settings: Settings, app_of: AppOf, serve: Serve) -> AsyncIterat
 
 @pytest.fixture
 async def live(
-    settings: Settings, app_of: AppOf, start: Start, admin_headers: dict[str, str]
+    settings: Settings, start: Start, over_http: OverHttp, admin_headers: dict[str, str]
 ) -> AsyncIterator[AsyncClient]:
     """A client of the app served over real HTTP, for streams and disconnects."""
     async with (
         start(app_of(settings)) as app,
-        serve_over_http(app) as url,
+        over_http(app) as url,
         AsyncClient(base_url=url, headers=admin_headers) as client,
     ):
         yield client
 {% else %}
 @pytest.fixture
-async def live(settings: Settings, app_of: AppOf, start: Start) -> AsyncIterator[AsyncClient]:
+async def live(settings: Settings, start: Start, over_http: OverHttp) -> AsyncIterator[AsyncClient]:
     """A client of the app served over real HTTP, for streams and disconnects."""
     async with (
         start(app_of(settings)) as app,
-        serve_over_http(app) as url,
+        over_http(app) as url,
         AsyncClient(base_url=url) as client,
     ):
         yield client

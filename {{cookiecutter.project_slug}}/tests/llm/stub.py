@@ -320,8 +320,8 @@ class ProviderStub:
 class Switchboard:
     """An ASGI app that hands every request to the app plugged in now.
 
-    One stub server serves the whole test session (starting and stopping a server
-    per test costs a fifth of a second); each test plugs in a stub of its own.
+    One server serves the whole test session (starting and stopping a server per test
+    costs a fifth of a second); each test plugs in an app (or a stub) of its own.
     """
 
     def __init__(self) -> None:
@@ -329,7 +329,7 @@ class Switchboard:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.app is None:
-            msg = "no stub is plugged in"
+            msg = "no app is plugged in"
             raise RuntimeError(msg)
         await self.app(scope, receive, send)
 

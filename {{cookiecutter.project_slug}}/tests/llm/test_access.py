@@ -12,11 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.database.models import LLMCall
-from {{ cookiecutter.package_name }}.main import create_app
 {% if jwt %}
-from tests.conftest import ADMIN_EMAIL, Account, Serve, Start, bearer, log_in
+from tests.conftest import ADMIN_EMAIL, Account, Serve, Start, app_of, bearer, log_in
 {% else %}
-from tests.conftest import Account, Serve, Start
+from tests.conftest import Account, Serve, Start, app_of
 {% endif %}
 from tests.llm.conftest import COMPLETE
 from tests.llm.stub import Reply, StubProvider
@@ -37,7 +36,7 @@ async def test_a_caller_without_a_credential_gets_a_401_and_no_completion(
     settings: Settings, start: Start, primary: StubProvider, session: AsyncSession
 ) -> None:
     async with (
-        start(create_app(settings)) as app,
+        start(app_of(settings)) as app,
         AsyncClient(transport=ASGITransport(app=app), base_url="http://testserver") as http,
     ):
         responses = [
@@ -91,7 +90,7 @@ async def test_a_completion_in_progress_holds_no_database_connection(
     )
     primary.will(Reply(hold=True))
 
-    async with serve(create_app(one_connection)) as client:
+    async with serve(app_of(one_connection)) as client:
         completion = asyncio.create_task(client.post(COMPLETE, json=PROMPT))
         await asyncio.wait_for(primary.arrived.wait(), ARRIVAL_WAIT)
         meanwhile = await client.get("/api/v1/users/me")
@@ -121,7 +120,7 @@ async def test_the_cache_is_shared_between_users_when_configured(
 ) -> None:
     shared = settings.model_copy(update={"llm_cache_shared": True})
 
-    async with serve(create_app(shared)) as client:
+    async with serve(app_of(shared)) as client:
         asked = await client.post(COMPLETE, json=DETERMINISTIC)
         by_someone_else = await client.post(COMPLETE, json=DETERMINISTIC, headers=member.headers)
 

@@ -16,11 +16,10 @@ import pytest
 from httpx import AsyncClient
 
 from {{ cookiecutter.package_name }}.core.config import Settings
-from {{ cookiecutter.package_name }}.main import create_app
 from {{ cookiecutter.package_name }}.models.llm import ProviderName
-from tests.conftest import Serve, Start
-from tests.llm.conftest import COMPLETE, calls_logged, sse_events
-from tests.llm.stub import Reply, StubProvider, serve_over_http
+from tests.conftest import Serve, Start, app_of
+from tests.llm.conftest import COMPLETE, OverHttp, calls_logged, sse_events
+from tests.llm.stub import Reply, StubProvider
 
 PROMPT = "Tell me about foxes"
 WAIT = 10
@@ -65,6 +64,7 @@ async def call_logged(capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
 async def test_a_client_that_leaves_a_stream_early_is_charged_what_it_used(
     budgeted: Settings,
     start: Start,
+    over_http: OverHttp,
     headers: dict[str, str],
     primary: StubProvider,
     providers: list[ProviderName],
@@ -73,8 +73,8 @@ async def test_a_client_that_leaves_a_stream_early_is_charged_what_it_used(
     primary.will(Reply(input_tokens=300, hold=True))
 
     async with (
-        start(create_app(budgeted)) as app,
-        serve_over_http(app) as url,
+        start(app_of(budgeted)) as app,
+        over_http(app) as url,
         AsyncClient(base_url=url, headers=headers) as client,
     ):
         async with client.stream("POST", COMPLETE, json={"prompt": PROMPT, "stream": True}) as sse:
@@ -96,6 +96,7 @@ async def test_a_client_that_leaves_a_stream_early_is_charged_what_it_used(
 async def test_a_stream_that_fails_midway_is_charged_what_it_used(
     budgeted: Settings,
     start: Start,
+    over_http: OverHttp,
     headers: dict[str, str],
     primary: StubProvider,
     providers: list[ProviderName],
@@ -104,8 +105,8 @@ async def test_a_stream_that_fails_midway_is_charged_what_it_used(
     primary.will(Reply(input_tokens=300, fail_midway=True))
 
     async with (
-        start(create_app(budgeted)) as app,
-        serve_over_http(app) as url,
+        start(app_of(budgeted)) as app,
+        over_http(app) as url,
         AsyncClient(base_url=url, headers=headers) as client,
     ):
         async with client.stream("POST", COMPLETE, json={"prompt": PROMPT, "stream": True}) as sse:
@@ -126,7 +127,7 @@ async def test_a_completion_that_times_out_is_charged_its_prompt(
     impatient = budgeted.model_copy(update={"llm_total_timeout": 0.5})
     primary.will(Reply(hold=True))
 
-    async with serve(create_app(impatient)) as client:
+    async with serve(app_of(impatient)) as client:
         timed_out = await client.post(COMPLETE, json={"prompt": PROMPT})
         call = await call_logged(capsys)
         refused = await client.post(COMPLETE, json={"prompt": PROMPT})

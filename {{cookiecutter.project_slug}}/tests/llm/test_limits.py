@@ -5,11 +5,10 @@ from httpx import ASGITransport, AsyncClient
 
 {% endif %}
 from {{ cookiecutter.package_name }}.core.config import Settings
-from {{ cookiecutter.package_name }}.main import create_app
 {% if cookiecutter.auth != "none" %}
-from tests.conftest import Account, Serve
+from tests.conftest import Account, Serve, app_of
 {% else %}
-from tests.conftest import Serve, Start
+from tests.conftest import Serve, Start, app_of
 {% endif %}
 from tests.llm.conftest import COMPLETE
 from tests.llm.stub import Reply, StubProvider
@@ -23,7 +22,7 @@ async def test_requests_past_the_per_minute_limit_are_refused_per_user(
 ) -> None:
     limited = settings.model_copy(update={"llm_requests_per_minute": 2})
 
-    async with serve(create_app(limited)) as client:
+    async with serve(app_of(limited)) as client:
         allowed = [await client.post(COMPLETE, json=PROMPT) for _ in range(2)]
         refused = await client.post(COMPLETE, json=PROMPT)
         someone_else = await client.post(COMPLETE, json=PROMPT, headers=member.headers)
@@ -31,7 +30,7 @@ async def test_requests_past_the_per_minute_limit_are_refused_per_user(
 async def test_requests_past_the_per_minute_limit_are_refused_per_caller(
     settings: Settings, start: Start, primary: StubProvider
 ) -> None:
-    app = create_app(settings.model_copy(update={"llm_requests_per_minute": 2}))
+    app = app_of(settings.model_copy(update={"llm_requests_per_minute": 2}))
 
     async with start(app) as served:
 
@@ -58,7 +57,7 @@ async def test_tokens_past_the_per_minute_limit_are_refused(
 ) -> None:
     limited = settings.model_copy(update={"llm_tokens_per_minute": 100})
 
-    async with serve(create_app(limited)) as client:
+    async with serve(app_of(limited)) as client:
         first = await client.post(COMPLETE, json=PROMPT)
         second = await client.post(COMPLETE, json=PROMPT)
 
@@ -75,7 +74,7 @@ async def test_a_spent_daily_token_budget_refuses_further_calls_of_that_user(
     budgeted = settings.model_copy(update={"llm_daily_token_budget": 100})
     primary.will(Reply(input_tokens=80, output_tokens=40))
 
-    async with serve(create_app(budgeted)) as client:
+    async with serve(app_of(budgeted)) as client:
         spending = await client.post(COMPLETE, json=PROMPT)
         refused = await client.post(COMPLETE, json=PROMPT)
         someone_else = await client.post(COMPLETE, json=PROMPT, headers=member.headers)
@@ -92,7 +91,7 @@ async def test_a_spent_daily_token_budget_refuses_further_calls(
     budgeted = settings.model_copy(update={"llm_daily_token_budget": 100})
     primary.will(Reply(input_tokens=80, output_tokens=40))
 
-    async with serve(create_app(budgeted)) as client:
+    async with serve(app_of(budgeted)) as client:
         spending = await client.post(COMPLETE, json=PROMPT)
         refused = await client.post(COMPLETE, json=PROMPT)
 
@@ -109,7 +108,7 @@ async def test_a_spent_daily_cost_budget_refuses_further_calls(
     budgeted = settings.model_copy(update={"llm_daily_cost_budget": 0.01})
     primary.will(Reply(input_tokens=100_000, output_tokens=1000))
 
-    async with serve(create_app(budgeted)) as client:
+    async with serve(app_of(budgeted)) as client:
         spending = await client.post(COMPLETE, json=PROMPT)
         refused = await client.post(COMPLETE, json=PROMPT)
 

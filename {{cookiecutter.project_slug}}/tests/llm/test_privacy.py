@@ -4,8 +4,7 @@ import pytest
 from httpx import AsyncClient
 
 from {{ cookiecutter.package_name }}.core.config import Settings
-from {{ cookiecutter.package_name }}.main import create_app
-from tests.conftest import Serve
+from tests.conftest import Serve, app_of
 from tests.llm.conftest import API_KEYS, COMPLETE, calls_logged
 from tests.llm.stub import Reply, StubProvider
 
@@ -23,7 +22,7 @@ async def test_calls_are_logged_once_each_without_prompt_answer_or_key(
     primary.will(Reply(status=500))
     verbose = settings.model_copy(update={"log_level": "DEBUG"})
 
-    async with serve(create_app(verbose)) as client:
+    async with serve(app_of(verbose)) as client:
         for stream in (False, True):
             request = {"prompt": SECRET_PROMPT, "system": SECRET_PROMPT, "stream": stream}
             response = await client.post(COMPLETE, json=request)
@@ -46,7 +45,7 @@ async def test_prompts_and_answers_are_logged_only_when_asked(
     primary.default = Reply(text=SECRET_ANSWER)
     telling = settings.model_copy(update={"llm_log_content": True})
 
-    async with serve(create_app(telling)) as client:
+    async with serve(app_of(telling)) as client:
         await client.post(COMPLETE, json={"prompt": SECRET_PROMPT})
 
     [call] = calls_logged(capsys.readouterr().out)
@@ -61,9 +60,9 @@ async def test_readiness_reports_the_provider_configuration(
         update={f"{provider}_api_key": None for provider in settings.llm_providers}
     )
 
-    async with serve(create_app(settings)) as client:
+    async with serve(app_of(settings)) as client:
         ready = await client.get("/health/ready")
-    async with serve(create_app(keyless)) as client:
+    async with serve(app_of(keyless)) as client:
         unready = await client.get("/health/ready")
 
     assert ready.json()["checks"]["llm"]["status"] == "ok"
@@ -76,7 +75,7 @@ async def test_readiness_can_also_ask_the_provider(
 ) -> None:
     probing = settings.model_copy(update={"llm_health_check_reachability": True})
 
-    async with serve(create_app(probing)) as client:
+    async with serve(app_of(probing)) as client:
         reachable = await client.get("/health/ready")
         primary.models_status = 500
         unreachable = await client.get("/health/ready")

@@ -8,8 +8,7 @@ from httpx import AsyncClient
 from purgatory.domain import model as breaker_model
 
 from {{ cookiecutter.package_name }}.core.config import Settings
-from {{ cookiecutter.package_name }}.main import create_app
-from tests.conftest import Serve
+from tests.conftest import Serve, app_of
 from tests.llm.conftest import COMPLETE, calls_logged, log_lines
 {% if cookiecutter.llm == "anthropic_and_openai" %}
 from tests.llm.stub import ProviderStub, Reply, StubProvider
@@ -39,7 +38,7 @@ async def test_a_transient_failure_is_retried_honouring_retry_after(
 ) -> None:
     primary.will(Reply(status=429, headers={"retry-after-ms": "20"}), Reply(status=500))
 
-    async with serve(create_app(settings)) as client:
+    async with serve(app_of(settings)) as client:
         response = await client.post(COMPLETE, json=PROMPT)
 
     assert response.status_code == 200
@@ -64,7 +63,7 @@ async def test_exhausted_retries_are_a_503_problem(
 ) -> None:
     primary.will(*[Reply(status=500)] * settings.llm_max_attempts)
 
-    async with serve(create_app(settings)) as client:
+    async with serve(app_of(settings)) as client:
         response = await client.post(COMPLETE, json=PROMPT)
 
     assert response.status_code == 503
@@ -111,7 +110,7 @@ async def test_the_circuit_opens_after_failures_and_closes_after_a_good_try(
     fragile = settings.model_copy(update={"llm_breaker_threshold": 2, "llm_max_attempts": 1})
     primary.will(Reply(status=500), Reply(status=500))
 
-    async with serve(create_app(fragile)) as client:
+    async with serve(app_of(fragile)) as client:
         failures = [await client.post(COMPLETE, json=PROMPT) for _ in range(2)]
         failing_fast = await client.post(COMPLETE, json=PROMPT)
         calls_while_open = len(primary.received)
@@ -136,7 +135,7 @@ async def test_a_call_that_takes_too_long_is_a_504(
     primary.will(Reply(hold=True))
     impatient = settings.model_copy(update={"llm_total_timeout": 0.2})
 
-    async with serve(create_app(impatient)) as client:
+    async with serve(app_of(impatient)) as client:
         response = await client.post(COMPLETE, json=PROMPT)
 
     assert response.status_code == 504
@@ -149,7 +148,7 @@ async def test_a_provider_silent_past_the_read_timeout_is_retried(
     primary.will(Reply(hold=True))
     impatient = settings.model_copy(update={"llm_read_timeout": 0.5})
 
-    async with serve(create_app(impatient)) as client:
+    async with serve(app_of(impatient)) as client:
         response = await client.post(COMPLETE, json=PROMPT)
 
     assert response.status_code == 200
@@ -164,7 +163,7 @@ async def test_a_failing_provider_falls_back_to_the_next(
     stub.anthropic.will(*[Reply(status=529)] * settings.llm_max_attempts)
     stub.openai.will(Reply(text="OpenAI here"))
 
-    async with serve(create_app(settings)) as client:
+    async with serve(app_of(settings)) as client:
         response = await client.post(COMPLETE, json=PROMPT)
 
     body = response.json()
@@ -188,7 +187,7 @@ async def test_an_open_circuit_is_skipped_without_a_call(
     fragile = settings.model_copy(update={"llm_breaker_threshold": 1, "llm_max_attempts": 1})
     stub.anthropic.will(Reply(status=500))
 
-    async with serve(create_app(fragile)) as client:
+    async with serve(app_of(fragile)) as client:
         first = await client.post(COMPLETE, json=PROMPT)
         second = await client.post(COMPLETE, json=PROMPT)
 

@@ -14,15 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.database.models import Base, LLMCall
-from {{ cookiecutter.package_name }}.main import create_app
 {% if cookiecutter.auth == "none" %}
 from {{ cookiecutter.package_name }}.models.llm import ProviderName, UsageQuery
 from {{ cookiecutter.package_name }}.services.llm_usage_store import LLMUsageService
-from tests.conftest import Serve, Start
+from tests.conftest import Serve, Start, app_of
 {% else %}
 from {{ cookiecutter.package_name }}.models.llm import ProviderName
 from {{ cookiecutter.package_name }}.scripts.create_admin import CreatedAdmin
-from tests.conftest import Account, Serve, sign_up
+from tests.conftest import Account, Serve, app_of, sign_up
 {% endif %}
 from tests.llm.conftest import COMPLETE, SECOND_MODEL, log_lines
 from tests.llm.stub import Reply, StubProvider
@@ -216,7 +215,7 @@ async def test_callers_see_only_their_own_usage(
     session.add(stored_call(datetime.now(UTC).date(), "ip:192.0.2.1"))
     await session.commit()
 
-    async with start(create_app(settings)) as app:
+    async with start(app_of(settings)) as app:
 
         def client_at(address: str) -> AsyncClient:
             transport = ASGITransport(app=app, client=(address, 40000))
@@ -260,7 +259,7 @@ async def test_a_call_succeeds_even_when_it_cannot_be_stored(
     # Dropped in the test's transaction: the tests after it have the table again.
     await connection.run_sync(Base.metadata.tables[LLMCall.__tablename__].drop)
 
-    async with serve(create_app(settings)) as client:
+    async with serve(app_of(settings)) as client:
         response = await client.post(COMPLETE, json={"prompt": "Hello?"})
 
     assert response.status_code == 200
