@@ -26,8 +26,8 @@ from httpx import AsyncClient, Response
 from pydantic import SecretStr
 
 from {{ cookiecutter.package_name }}.core.config import Settings
+from {{ cookiecutter.package_name }}.core.llm_types import ProviderName
 from {{ cookiecutter.package_name }}.main import create_app
-from {{ cookiecutter.package_name }}.models.llm import ProviderName
 {% if cookiecutter.auth != "none" %}
 from tests.conftest import Serve, Start
 {% else %}

@@ -16,8 +16,8 @@ import pytest
 from httpx import AsyncClient
 
 from {{ cookiecutter.package_name }}.core.config import Settings
+from {{ cookiecutter.package_name }}.core.llm_types import ProviderName
 from {{ cookiecutter.package_name }}.main import create_app
-from {{ cookiecutter.package_name }}.models.llm import ProviderName
 from tests.conftest import Serve, Start
 from tests.llm.conftest import COMPLETE, calls_logged, sse_events
 from tests.llm.stub import Reply, StubProvider, serve_over_http
