@@ -11,10 +11,10 @@ the lifespan state (``request.state``); nothing is a module-level global. This i
 where the layers are put together: the one module of ``core/`` that may import
 services{{ " and the database" if db }}.
 
-Read it top down, each dependency before those that use it: the lifespan's
-resources, {{ "the request's unit of work, " if db }}the caller, then the services. Every dependency is
-``async def``, even one that awaits nothing: FastAPI runs a plain ``def``
-dependency in a worker thread, a thread hop on every request.
+It reads top down, each dependency before those that use it, starting from the
+lifespan's resources and their ``...Dep`` aliases. Every dependency is ``async
+def``, even one that awaits nothing: FastAPI runs a plain ``def`` dependency in a
+worker thread, a thread hop on every request.
 """
 
 {% if db %}
