@@ -74,7 +74,7 @@ def prune_empty_dirs(project: Path) -> None:
 
 
 def write_env_file(project: Path) -> None:
-    """Create ``.env`` from ``.env.example`` with a freshly generated secret key."""
+    """Create ``.env`` from ``.env.example``, with a fresh secret key if it has a SECRET_KEY."""
     example = (project / ".env.example").read_text(encoding="utf-8")
     secret_line = f"SECRET_KEY={secrets.token_urlsafe(48)}"
     (project / ".env").write_text(
@@ -114,7 +114,8 @@ def next_steps(answers: Mapping[str, str]) -> str:
     lines += [
         f"  {command:<{width}}{f'# {note}' if note else ''}".rstrip() for command, note in commands
     ]
-    lines.append("A fresh SECRET_KEY is in .env (never commit it; .gitignore excludes it).")
+    if answers["auth"] in ("jwt", "jwt_and_api_key"):
+        lines.append("A fresh SECRET_KEY is in .env (never commit it; .gitignore excludes it).")
     return "\n".join(lines)
 
 

@@ -99,7 +99,7 @@ def test_switching_the_llm_module_on_keeps_the_users_route_setting_and_files(
     tmp_path: Path,
     mypy_cache: Path,
 ) -> None:
-    project = committed_project(llm="none")
+    project = committed_project(llm="none", auth="jwt")
     key = secret_key(project)
 
     code, output = regenerate(project, "--set", "llm=anthropic")
@@ -109,7 +109,9 @@ def test_switching_the_llm_module_on_keeps_the_users_route_setting_and_files(
     assert answers["llm"] == "anthropic"
     for path in switched_off({**answers, "llm": "none"}) - switched_off(answers):
         assert (project / path).exists(), f"{path} of the LLM module is missing"
-    expected = expected_project(template, tmp_path / "expected", add_items_route, llm="anthropic")
+    expected = expected_project(
+        template, tmp_path / "expected", add_items_route, llm="anthropic", auth="jwt"
+    )
     assert snapshot(project) == snapshot(expected)
     assert secret_key(project) == key
     assert "RATE_LIMIT_STORAGE_URI" in (project / ".env").read_text()
@@ -139,7 +141,7 @@ def test_switching_the_llm_module_off_removes_it_and_keeps_the_users_code(
     tmp_path: Path,
     mypy_cache: Path,
 ) -> None:
-    project = committed_project(llm="anthropic")
+    project = committed_project(llm="anthropic", auth="jwt")
     key = secret_key(project)
 
     code, output = regenerate(project, "--set", "llm=none")
@@ -151,7 +153,9 @@ def test_switching_the_llm_module_off_removes_it_and_keeps_the_users_code(
     assert '"anthropic' not in (project / "pyproject.toml").read_text()
     assert "RATE_LIMIT" not in (project / ".env").read_text()
     assert secret_key(project) == key
-    expected = expected_project(template, tmp_path / "expected", add_items_route, llm="none")
+    expected = expected_project(
+        template, tmp_path / "expected", add_items_route, llm="none", auth="jwt"
+    )
     assert snapshot(project) == snapshot(expected)
     refresh_generated_docs(project, answers)
     check_project(project, answers, mypy_cache, suite=True)

@@ -60,14 +60,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from {{ cookiecutter.package_name }}.core.authorization import ROLE_SCOPES
 {% endif %}
 from {{ cookiecutter.package_name }}.core.config import Environment, Settings
+{% if cookiecutter.auth == "api_key" %}
+from {{ cookiecutter.package_name }}.core.domain import UserRole
+{% endif %}
 from {{ cookiecutter.package_name }}.core.logging import configure_logging
 {% if db %}
 from {{ cookiecutter.package_name }}.database.engine import create_engine
-{% if cookiecutter.auth == "api_key" %}
-from {{ cookiecutter.package_name }}.database.models import Base, UserRole
-{% else %}
 from {{ cookiecutter.package_name }}.database.models import Base
-{% endif %}
 from {{ cookiecutter.package_name }}.database.session import WROTE, TrackedSession
 {% endif %}
 from {{ cookiecutter.package_name }}.main import create_app

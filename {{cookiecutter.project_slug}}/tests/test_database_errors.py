@@ -1,8 +1,16 @@
+{% set jwt = cookiecutter.auth in ["jwt", "jwt_and_api_key"] %}
+{% set api_keys = cookiecutter.auth in ["api_key", "jwt_and_api_key"] %}
 """An unreachable or failing database is a 503 in the usual error shape, never a 500."""
 
 import socket
 from collections.abc import Iterator
+{% if cookiecutter.auth == "jwt" %}
+from datetime import timedelta
+{% endif %}
 from pathlib import Path
+{% if cookiecutter.auth == "jwt" %}
+from uuid import uuid4
+{% endif %}
 
 import pytest
 {% if cookiecutter.auth != "none" %}
@@ -15,9 +23,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.core.dependencies import SessionDep
+{% if cookiecutter.auth == "jwt" %}
+from {{ cookiecutter.package_name }}.core.tokens import TokenCodec, TokenType
+{% endif %}
 from {{ cookiecutter.package_name }}.database.models import User
 from {{ cookiecutter.package_name }}.main import create_app
+{% if cookiecutter.auth == "jwt" %}
+from tests.conftest import Serve, bearer
+{% else %}
 from tests.conftest import Serve
+{% endif %}
 
 
 @pytest.fixture
@@ -35,6 +50,26 @@ def unreachable_url(request: pytest.FixtureRequest, closed_port: int, tmp_path: 
     return f"sqlite+aiosqlite:///{tmp_path / 'missing-folder' / 'app.db'}"
 
 
+{% if cookiecutter.auth == "api_key" or cookiecutter.auth == "jwt_and_api_key" %}
+def credential_to_check(settings: Settings) -> dict[str, str]:
+    """Headers with a well-formed API key: only the database can tell whether it is valid."""
+    return {"X-API-Key": f"ak_{'0' * 16}.{'A' * 43}"}
+
+
+{% elif cookiecutter.auth == "jwt" %}
+def credential_to_check(settings: Settings) -> dict[str, str]:
+    """Headers with a token signed by the service: only the database knows its login."""
+    token = TokenCodec(settings).issue(
+        TokenType.ACCESS,
+        user_id=uuid4(),
+        session_id=uuid4(),
+        scopes=[],
+        lifetime=timedelta(minutes=5),
+    )
+    return bearer(token)
+
+
+{% endif %}
 def assert_unavailable(response: Response) -> None:
     assert response.status_code == 503
     assert response.headers["content-type"] == "application/problem+json"
@@ -49,6 +84,10 @@ async def test_an_unreachable_database_is_a_503_and_not_ready(
     unreachable = settings.model_copy(update={"database_url": unreachable_url})
 
     async with serve(create_app(unreachable)) as client:
+{% if cookiecutter.auth != "none" %}
+        # Authentication needs the database: a request without a credential is a 401.
+        client.headers.update(credential_to_check(unreachable))
+{% endif %}
         ready = await client.get("/health/ready")
         listing = await client.get("/api/v1/users")
         creation = await client.post(

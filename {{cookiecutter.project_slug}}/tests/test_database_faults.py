@@ -28,8 +28,10 @@ from {{ cookiecutter.package_name }}.scripts.create_admin import CreatedAdmin, c
 {% endif %}
 {% if jwt %}
 from tests.conftest import ADMIN_EMAIL, PASSWORD, TOKEN_URL, USERS, Serve, bearer, log_in
+from tests.test_database_errors import credential_to_check
 {% elif cookiecutter.auth == "api_key" %}
 from tests.conftest import ADMIN_EMAIL, USERS, Serve
+from tests.test_database_errors import credential_to_check
 {% else %}
 from tests.conftest import Serve
 
@@ -172,7 +174,11 @@ async def test_the_service_starts_without_its_database_and_recovers_when_it_retu
 ) -> None:
     async with serve(create_app(outage.settings)) as client:
         not_ready = await client.get("/health/ready")
+{% if cookiecutter.auth != "none" %}
+        listing = await client.get(USERS, headers=credential_to_check(outage.settings))
+{% else %}
         listing = await client.get(USERS)
+{% endif %}
 
         await outage.restore()
 {% if jwt %}

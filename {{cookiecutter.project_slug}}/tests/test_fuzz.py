@@ -3,8 +3,17 @@
 Whatever the request, valid or not, the service answers without a 5xx and as its
 schema says: a documented status code, content type, headers and body, errors as
 Problem Details. Requests go to the ``client`` fixture's app, with its real
-lifespan and the same dependencies as every other test (signed in where there is
-authentication; the fake provider for the LLM routes, so nothing leaves the machine).
+{% if cookiecutter.auth != "none" and cookiecutter.llm != "none" %}
+lifespan and the same dependencies as every other test (signed in; the fake
+provider for the LLM routes, so nothing leaves the machine).
+{% elif cookiecutter.auth != "none" %}
+lifespan and the same dependencies as every other test, signed in.
+{% elif cookiecutter.llm != "none" %}
+lifespan and the same dependencies as every other test (the fake provider for
+the LLM routes, so nothing leaves the machine).
+{% else %}
+lifespan and the same dependencies as every other test.
+{% endif %}
 
 Generation follows the Hypothesis profile (``tests/conftest.py``): by default a few
 derandomized examples per operation, valid and invalid (the same every run, so a
@@ -57,7 +66,11 @@ def httpx_request(case: schemathesis.Case[Any], client: AsyncClient) -> dict[str
 @schema.parametrize()
 @settings(
     deadline=None,
+{% if cookiecutter.database != "none" %}
     # One app (and database) serves all of an operation's examples: that is the point.
+{% else %}
+    # One app serves all of an operation's examples: that is the point.
+{% endif %}
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 async def test_every_request_gets_a_documented_answer(

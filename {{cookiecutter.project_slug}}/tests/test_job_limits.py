@@ -12,7 +12,7 @@ CREDENTIAL_HEADERS = {"authorization", "x-api-key"}
 
 
 def credentials_of(client: AsyncClient) -> dict[str, str]:
-    """The credentials ``client`` sends (none without authentication), for another app."""
+    """The credential headers that ``client`` sends, for a client of another app."""
     return {name: value for name, value in client.headers.items() if name in CREDENTIAL_HEADERS}
 
 

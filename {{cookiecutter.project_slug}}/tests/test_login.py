@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from {{ cookiecutter.package_name }}.core.authorization import ROLE_SCOPES
 from {{ cookiecutter.package_name }}.core.config import Settings
-from {{ cookiecutter.package_name }}.database.models import User, UserRole
+from {{ cookiecutter.package_name }}.core.domain import UserRole
+from {{ cookiecutter.package_name }}.database.models import User
 from {{ cookiecutter.package_name }}.main import create_app
 from tests.conftest import PASSWORD, TOKEN_URL, Account, Serve, bearer, log_in
 

@@ -7,7 +7,8 @@ from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from {{ cookiecutter.package_name }}.database.models import Note, User, UserRole
+from {{ cookiecutter.package_name }}.core.domain import UserRole
+from {{ cookiecutter.package_name }}.database.models import Note, User
 from {{ cookiecutter.package_name }}.database.repository import NoteRepository, UserRepository
 
 # The users these tests add (the session's admin may share the table).

@@ -32,6 +32,7 @@ from {{ cookiecutter.package_name }}.api import health{{ ", metrics" if cookiecu
 from {{ cookiecutter.package_name }}.api.v1.router import api_router
 from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.core.errors import problem_responses, register_error_handlers
+from {{ cookiecutter.package_name }}.core.health import HealthCheck, disk_space_check
 from {{ cookiecutter.package_name }}.core.logging import configure_logging
 {% if cookiecutter.observability == "yes" %}
 from {{ cookiecutter.package_name }}.core.metrics import Metrics, MetricsMiddleware
@@ -62,9 +63,8 @@ from {{ cookiecutter.package_name }}.database.engine import (
 )
 {% endif %}
 {% if cookiecutter.redis == "yes" %}
-from {{ cookiecutter.package_name }}.jobs.queue import JobQueue
+from {{ cookiecutter.package_name }}.jobs.arq_queue import JobQueue
 {% endif %}
-from {{ cookiecutter.package_name }}.services.health_service import HealthCheck, disk_space_check
 {% if cookiecutter.llm != "none" %}
 from {{ cookiecutter.package_name }}.services.llm_service import LLMService, open_llm_service
 {% endif %}

@@ -25,7 +25,7 @@ from pydantic import SecretStr
 from starlette.types import ASGIApp
 
 from {{ cookiecutter.package_name }}.core.config import Settings
-from {{ cookiecutter.package_name }}.models.llm import ProviderName
+from {{ cookiecutter.package_name }}.core.llm_types import ProviderName
 {% if cookiecutter.auth != "none" %}
 from tests.conftest import Serve, Start, app_of
 {% else %}

@@ -16,7 +16,7 @@ import pytest
 from httpx import AsyncClient
 
 from {{ cookiecutter.package_name }}.core.config import Settings
-from {{ cookiecutter.package_name }}.models.llm import ProviderName
+from {{ cookiecutter.package_name }}.core.llm_types import ProviderName
 from tests.conftest import Serve, Start, app_of
 from tests.llm.conftest import COMPLETE, OverHttp, calls_logged, sse_events
 from tests.llm.stub import Reply, StubProvider

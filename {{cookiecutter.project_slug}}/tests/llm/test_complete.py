@@ -14,10 +14,10 @@ from redis.asyncio import Redis
 {% endif %}
 
 from {{ cookiecutter.package_name }}.core.config import Settings
+from {{ cookiecutter.package_name }}.core.llm_types import ProviderName
 {% if anthropic or cookiecutter.redis == "yes" %}
 from {{ cookiecutter.package_name }}.main import create_app
 {% endif %}
-from {{ cookiecutter.package_name }}.models.llm import ProviderName
 {% if cookiecutter.redis == "yes" %}
 from tests.conftest import Serve, redis_settings
 {% elif anthropic %}

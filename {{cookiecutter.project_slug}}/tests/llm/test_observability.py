@@ -7,8 +7,8 @@ from opentelemetry.trace import SpanKind, StatusCode
 from prometheus_client.parser import text_string_to_metric_families
 
 from {{ cookiecutter.package_name }}.core.config import Settings
+from {{ cookiecutter.package_name }}.core.llm_types import ProviderName
 from {{ cookiecutter.package_name }}.main import create_app
-from {{ cookiecutter.package_name }}.models.llm import ProviderName
 from tests.conftest import Serve
 from tests.llm.conftest import COMPLETE
 from tests.llm.stub import Reply, StubProvider

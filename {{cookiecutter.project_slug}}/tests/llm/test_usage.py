@@ -13,13 +13,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from {{ cookiecutter.package_name }}.core.config import Settings
+from {{ cookiecutter.package_name }}.core.llm_types import ProviderName
 from {{ cookiecutter.package_name }}.database.models import Base, LLMCall
 {% if cookiecutter.auth == "none" %}
-from {{ cookiecutter.package_name }}.models.llm import ProviderName, UsageQuery
+from {{ cookiecutter.package_name }}.models.llm import UsageQuery
 from {{ cookiecutter.package_name }}.services.llm_usage_store import LLMUsageService
 from tests.conftest import Serve, Start, app_of
 {% else %}
-from {{ cookiecutter.package_name }}.models.llm import ProviderName
 from {{ cookiecutter.package_name }}.scripts.create_admin import CreatedAdmin
 from tests.conftest import Account, Serve, app_of, sign_up
 {% endif %}

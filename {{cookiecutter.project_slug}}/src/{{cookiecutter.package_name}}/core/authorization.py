@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from typing import Self
 from uuid import UUID
 
+from {{ cookiecutter.package_name }}.core.domain import UserRole
 from {{ cookiecutter.package_name }}.core.errors import UnauthorizedError
-from {{ cookiecutter.package_name }}.database.models import User, UserRole
 
 {% if cookiecutter.auth == "jwt" %}
 AUTHENTICATE = {"WWW-Authenticate": "Bearer"}
@@ -118,12 +118,19 @@ class Principal:
 
     @classmethod
     def of(
-        cls, user: User, scopes: Iterable[str], credential: Credential, credential_id: str
+        cls,
+        user_id: UUID,
+        role: UserRole,
+        *,
+        requested: Iterable[str],
+        credential: Credential,
+        credential_id: str,
     ) -> Self:
+        """The caller ``user_id``, with the scopes of ``requested`` that ``role`` allows."""
         return cls(
-            user_id=user.id,
-            role=user.role,
-            scopes=granted_scopes(user.role, scopes),
+            user_id=user_id,
+            role=role,
+            scopes=granted_scopes(role, requested),
             credential=credential,
             credential_id=credential_id,
         )

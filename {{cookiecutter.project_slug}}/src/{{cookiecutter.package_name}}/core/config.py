@@ -5,16 +5,24 @@ from pathlib import Path
 from typing import Annotated, Literal, Self
 
 from limits import parse
+{% if cookiecutter.auth in ["jwt", "jwt_and_api_key"] or cookiecutter.llm != "none" %}
 from pydantic import AfterValidator, Field, SecretStr, model_validator
+{% else %}
+from pydantic import AfterValidator, Field, model_validator
+{% endif %}
 from pydantic_settings import BaseSettings, SettingsConfigDict
+{% if cookiecutter.auth in ["jwt", "jwt_and_api_key"] or cookiecutter.llm != "none" %}
 
+{% endif %}
+{% if cookiecutter.llm != "none" %}
+from {{ cookiecutter.package_name }}.core.llm_types import ModelPrice, ProviderName
+{% endif %}
+{% if cookiecutter.auth in ["jwt", "jwt_and_api_key"] %}
 from {{ cookiecutter.package_name }}.core.security import (
     INSECURE_SECRET_KEY,
     generate_secret_key,
     secret_key_problem,
 )
-{% if cookiecutter.llm != "none" %}
-from {{ cookiecutter.package_name }}.models.llm import ModelPrice, ProviderName
 {% endif %}
 
 
@@ -50,7 +58,11 @@ class Settings(BaseSettings):
         description="Longer log values are cut to this many characters (tracebacks to 8 times "
         "as many) before redaction.",
     )
-    secret_key: SecretStr = SecretStr(INSECURE_SECRET_KEY)
+{% if cookiecutter.auth in ["jwt", "jwt_and_api_key"] %}
+    secret_key: SecretStr = Field(
+        default=SecretStr(INSECURE_SECRET_KEY), description="Derives the key that signs tokens."
+    )
+{% endif %}
     cors_origins: list[str] = Field(
         default_factory=list, description='Allowed CORS origins, as a JSON list: ["https://a.b"].'
     )
@@ -355,10 +367,12 @@ class Settings(BaseSettings):
         if self.environment is not Environment.PRODUCTION:
             return self
         problems = []
+{% if cookiecutter.auth in ["jwt", "jwt_and_api_key"] %}
         if reason := secret_key_problem(self.secret_key.get_secret_value()):
             problems.append(
                 f"SECRET_KEY {reason}: set a random value, e.g. {generate_secret_key()!r}"
             )
+{% endif %}
         if self.debug:
             problems.append("DEBUG must be false")
         if "*" in self.cors_origins:

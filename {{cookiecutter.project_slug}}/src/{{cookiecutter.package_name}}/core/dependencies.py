@@ -1,45 +1,53 @@
+{% set jwt = cookiecutter.auth in ["jwt", "jwt_and_api_key"] %}
+{% set api_keys = cookiecutter.auth in ["api_key", "jwt_and_api_key"] %}
+{% set db = cookiecutter.database != "none" %}
+{% set auth = cookiecutter.auth != "none" %}
+{% set llm = cookiecutter.llm != "none" %}
+{% set redis = cookiecutter.redis == "yes" %}
 """Request-scoped dependencies: what route functions may ask FastAPI to inject.
 
 Resources are opened by the lifespan in ``main.py`` and reach requests through
-the lifespan state (``request.state``); nothing is a module-level global.
+the lifespan state (``request.state``); nothing is a module-level global. This is
+where the layers are put together: the one module of ``core/`` that may import
+services{{ " and the database" if db }}.
 
-Every dependency is ``async def``, even one that awaits nothing: FastAPI runs a
-plain ``def`` dependency in a worker thread, a thread hop on every request.
+It reads top down, each dependency before those that use it, starting from the
+lifespan's resources and their ``...Dep`` aliases. Every dependency is ``async
+def``, even one that awaits nothing: FastAPI runs a plain ``def`` dependency in a
+worker thread, a thread hop on every request.
 """
 
-{% set jwt = cookiecutter.auth in ["jwt", "jwt_and_api_key"] %}
-{% set api_keys = cookiecutter.auth in ["api_key", "jwt_and_api_key"] %}
-{% if cookiecutter.auth != "none" %}
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-{% elif cookiecutter.database != "none" %}
-from collections.abc import AsyncIterator, Mapping
+{% if db %}
+from collections.abc import AsyncIterator, Awaitable, Callable
 {% else %}
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable
 {% endif %}
+{% if cookiecutter.python_version == "3.11" %}
+from typing import Annotated, TypeVar
+{% else %}
 from typing import Annotated
+{% endif %}
 
-{% if cookiecutter.auth != "none" %}
+{% if auth %}
 import structlog
 {% endif %}
-{% if cookiecutter.redis == "yes" %}
+{% if redis %}
 from arq.connections import ArqRedis
 {% endif %}
-from fastapi import {{ "" if cookiecutter.redis == "yes" else "BackgroundTasks, " }}Depends, Request
-{% if cookiecutter.auth != "none" %}
+from fastapi import {{ "" if redis else "BackgroundTasks, " }}Depends, Request
 {% if cookiecutter.auth == "jwt" %}
 from fastapi.security import OAuth2PasswordBearer
 {% elif cookiecutter.auth == "api_key" %}
 from fastapi.security import APIKeyHeader
-{% else %}
+{% elif cookiecutter.auth == "jwt_and_api_key" %}
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 {% endif %}
-{% endif %}
 from limits import parse
-{% if cookiecutter.database != "none" %}
+{% if db %}
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 {% endif %}
 
-{% if cookiecutter.auth != "none" %}
+{% if auth %}
 from {{ cookiecutter.package_name }}.core.authorization import (
 {% if api_keys %}
     API_KEY_HEADER,
@@ -53,13 +61,14 @@ from {{ cookiecutter.package_name }}.core.authorization import (
 )
 {% endif %}
 from {{ cookiecutter.package_name }}.core.config import Settings
-{% if cookiecutter.auth != "none" %}
+{% if auth %}
 from {{ cookiecutter.package_name }}.core.errors import (
     ForbiddenError,
     RateLimitedError,
     UnauthorizedError,
 )
 {% endif %}
+from {{ cookiecutter.package_name }}.core.health import HealthCheck
 {% if jwt %}
 from {{ cookiecutter.package_name }}.core.passwords import PasswordHasher
 {% endif %}
@@ -67,18 +76,22 @@ from {{ cookiecutter.package_name }}.core.rate_limit import RateLimiter
 {% if jwt %}
 from {{ cookiecutter.package_name }}.core.tokens import TokenCodec
 {% endif %}
-{% if cookiecutter.database != "none" %}
+{% if db %}
 from {{ cookiecutter.package_name }}.database.session import unit_of_work
 {% endif %}
-from {{ cookiecutter.package_name }}.jobs.queue import JobQueue
+{% if redis %}
+from {{ cookiecutter.package_name }}.jobs.arq_queue import JobQueue
+{% else %}
+from {{ cookiecutter.package_name }}.jobs.background_queue import JobQueue
+{% endif %}
 {% if api_keys %}
 from {{ cookiecutter.package_name }}.services.api_key_service import (
     ApiKeyService,
     principal_from_api_key,
 )
 {% endif %}
-{% if cookiecutter.database != "none" %}
-from {{ cookiecutter.package_name }}.services.audit_service import AuditTrail
+{% if db %}
+from {{ cookiecutter.package_name }}.services.audit_trail import AuditTrail
 {% endif %}
 {% if jwt %}
 from {{ cookiecutter.package_name }}.services.auth_service import (
@@ -86,17 +99,38 @@ from {{ cookiecutter.package_name }}.services.auth_service import (
     principal_from_token,
 )
 {% endif %}
-from {{ cookiecutter.package_name }}.services.health_service import HealthCheck
-{% if cookiecutter.llm != "none" %}
+{% if llm %}
 from {{ cookiecutter.package_name }}.services.llm_service import LLMService
 {% endif %}
-{% if cookiecutter.llm != "none" and cookiecutter.database != "none" %}
+{% if llm and db %}
 from {{ cookiecutter.package_name }}.services.llm_usage_store import LLMUsageService
 {% endif %}
-{% if cookiecutter.database != "none" %}
+{% if db %}
 from {{ cookiecutter.package_name }}.services.note_service import NoteService
 from {{ cookiecutter.package_name }}.services.user_service import UserService
 {% endif %}
+{% if cookiecutter.python_version == "3.11" %}
+
+T = TypeVar("T")
+{% endif %}
+{% if auth %}
+
+security_log = structlog.get_logger("security")
+{% endif %}
+
+
+{% if cookiecutter.python_version == "3.11" %}
+def from_lifespan(name: str, kind: type[T]) -> Callable[[Request], Awaitable[T]]:
+{% else %}
+def from_lifespan[T](name: str, kind: type[T]) -> Callable[[Request], Awaitable[T]]:
+{% endif %}
+    """A dependency that hands a request the ``kind`` that the lifespan opened as ``name``."""
+
+    async def read(request: Request) -> T:
+        resource: T = getattr(request.state, name)
+        return resource
+
+    return read
 
 
 async def get_settings(request: Request) -> Settings:
@@ -104,29 +138,44 @@ async def get_settings(request: Request) -> Settings:
     return settings
 
 
-async def get_health_checks(request: Request) -> Mapping[str, HealthCheck]:
-    checks: Mapping[str, HealthCheck] = request.state.health_checks
-    return checks
-{% if cookiecutter.redis == "yes" %}
-
-
-async def get_redis(request: Request) -> ArqRedis:
-    redis: ArqRedis = request.state.redis
-    return redis
+get_health_checks = from_lifespan("health_checks", dict[str, HealthCheck])
+get_rate_limiter = from_lifespan("rate_limiter", RateLimiter)
+{% if db %}
+get_db_sessions = from_lifespan("db_sessions", async_sessionmaker[AsyncSession])
 {% endif %}
-
+{% if redis %}
+get_redis = from_lifespan("redis", ArqRedis)
+get_shared_job_queue = from_lifespan("job_queue", JobQueue)
+{% endif %}
+{% if jwt %}
+get_token_codec = from_lifespan("token_codec", TokenCodec)
+get_password_hasher = from_lifespan("password_hasher", PasswordHasher)
+{% endif %}
+{% if llm %}
+get_llm_service = from_lifespan("llm_service", LLMService)
+{% endif %}
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-HealthChecksDep = Annotated[Mapping[str, HealthCheck], Depends(get_health_checks)]
-{% if cookiecutter.redis == "yes" %}
+HealthChecksDep = Annotated[dict[str, HealthCheck], Depends(get_health_checks)]
+RateLimiterDep = Annotated[RateLimiter, Depends(get_rate_limiter)]
+{% if db %}
+SessionsDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_db_sessions)]
+{% endif %}
+{% if redis %}
 RedisDep = Annotated[ArqRedis, Depends(get_redis)]
 {% endif %}
-{% if cookiecutter.database != "none" %}
+{% if jwt %}
+TokenCodecDep = Annotated[TokenCodec, Depends(get_token_codec)]
+PasswordHasherDep = Annotated[PasswordHasher, Depends(get_password_hasher)]
+{% endif %}
+{% if llm %}
+LLMServiceDep = Annotated[LLMService, Depends(get_llm_service)]
+{% endif %}
+{% if db %}
 
 
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+async def get_session(sessions: SessionsDep) -> AsyncIterator[AsyncSession]:
     """One unit of work per request: commit on success, roll back on any error."""
-    sessions: async_sessionmaker[AsyncSession] = request.state.db_sessions
     async with unit_of_work(sessions) as session:
         yield session
 
@@ -134,24 +183,9 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 # scope="function" commits when the route returns, before the response is sent:
 # a failed commit reaches the client as a 409 or 503, never as a false success.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
-{% if cookiecutter.auth != "none" %}
-
-security_log = structlog.get_logger("security")
+{% endif %}
+{% if auth %}
 {% if jwt %}
-
-
-async def get_token_codec(request: Request) -> TokenCodec:
-    codec: TokenCodec = request.state.token_codec
-    return codec
-
-
-async def get_password_hasher(request: Request) -> PasswordHasher:
-    hasher: PasswordHasher = request.state.password_hasher
-    return hasher
-
-
-TokenCodecDep = Annotated[TokenCodec, Depends(get_token_codec)]
-PasswordHasherDep = Annotated[PasswordHasher, Depends(get_password_hasher)]
 
 # Swagger UI's "Authorize" logs in with this (the OAuth2 password flow).
 bearer_token = OAuth2PasswordBearer(
@@ -163,9 +197,21 @@ api_key_header = APIKeyHeader(name=API_KEY_HEADER, auto_error=False)
 {% endif %}
 
 
+async def _count_failure(request: Request, settings: Settings, limiter: RateLimiter) -> None:
+    """Count a failed authentication against the client's IP; 429 once it failed too often."""
+    client_ip = request.client.host if request.client else "unknown"
+    try:
+        await limiter.hit(parse(settings.auth_failure_rate_limit), "auth_failure", client_ip)
+    except RateLimitedError:
+        security_log.warning("auth_rate_limited", limit="auth_failure", client_ip=client_ip)
+        raise
+
+
 async def get_current_principal(
     request: Request,
-    session: SessionDep,
+    settings: SettingsDep,
+    limiter: RateLimiterDep,
+    sessions: SessionsDep,
 {% if jwt %}
     tokens: TokenCodecDep,
     token: Annotated[str | None, Depends(bearer_token)],
@@ -176,40 +222,29 @@ async def get_current_principal(
 ) -> Principal:
     """The authenticated caller: 401 unless a credential proves who it is.
 
-    Failures count against ``AUTH_FAILURE_RATE_LIMIT`` per client IP; past it, 429.
+    The credential is checked in a transaction of its own, ended before the route
+    runs. Failures count against ``AUTH_FAILURE_RATE_LIMIT`` per client IP; past it, 429.
     """
     try:
 {% if cookiecutter.auth == "jwt" %}
         if token is None:
             raise unauthorized("Authentication required: log in for a bearer token.")
-        return await principal_from_token(session, tokens, token)
+        return await principal_from_token(sessions, tokens, token)
 {% elif cookiecutter.auth == "api_key" %}
         if api_key is None:
             raise unauthorized(f"Authentication required: send an API key in {API_KEY_HEADER}.")
-        return await principal_from_api_key(session, api_key)
+        return await principal_from_api_key(sessions, api_key)
 {% else %}
         if token is not None and api_key is not None:
             raise unauthorized("Send a bearer token or an API key, not both.")
         if token is not None:
-            return await principal_from_token(session, tokens, token)
+            return await principal_from_token(sessions, tokens, token)
         if api_key is not None:
-            return await principal_from_api_key(session, api_key)
+            return await principal_from_api_key(sessions, api_key)
         raise unauthorized("Authentication required: a bearer token or an API key.")
 {% endif %}
     except UnauthorizedError:
-        await _count_failure(request)
-        raise
-
-
-async def _count_failure(request: Request) -> None:
-    """Count a failed authentication against the client's IP; 429 once it failed too often."""
-    client_ip = request.client.host if request.client else "unknown"
-    settings = await get_settings(request)
-    limiter = await get_rate_limiter(request)
-    try:
-        await limiter.hit(parse(settings.auth_failure_rate_limit), "auth_failure", client_ip)
-    except RateLimitedError:
-        security_log.warning("auth_rate_limited", limit="auth_failure", client_ip=client_ip)
+        await _count_failure(request, settings, limiter)
         raise
 
 
@@ -233,10 +268,71 @@ def require_scopes(*scopes: Scope) -> Callable[[Principal], Awaitable[Principal]
         return principal
 
     return check
+
+
+async def get_caller_id(principal: PrincipalDep) -> str:
+    """Who is calling, for per-caller limits and usage: the authenticated user."""
+    return f"user:{principal.user_id}"
+{% else %}
+
+
+async def get_caller_id(request: Request) -> str:
+    """Who is calling, for per-caller limits and usage: the client address (behind
+    a proxy, run uvicorn with ``--forwarded-allow-ips`` so that this is the
+    client's and not the proxy's).
+    """
+    return f"ip:{request.client.host if request.client else 'unknown'}"
 {% endif %}
 
 
-{% if cookiecutter.auth != "none" %}
+CallerIdDep = Annotated[str, Depends(get_caller_id)]
+
+
+async def limit_jobs(caller: CallerIdDep, settings: SettingsDep, limiter: RateLimiterDep) -> None:
+    """429 once the caller queued ``JOB_RATE_LIMIT`` jobs."""
+{% if redis %}
+    # Per queue too: services sharing a Redis (and its counters) have queues of their own.
+    await limiter.hit(parse(settings.job_rate_limit), "jobs", settings.job_queue_name, caller)
+{% else %}
+    await limiter.hit(parse(settings.job_rate_limit), "jobs", caller)
+{% endif %}
+{% if llm and db %}
+
+
+{% if auth %}
+async def get_usage_scope(principal: PrincipalDep, caller: CallerIdDep) -> str | None:
+    """Whose LLM usage the request may read: their own, or everyone's (None) for an admin."""
+    return None if principal.is_admin else caller
+{% else %}
+async def get_usage_scope(caller: CallerIdDep) -> str | None:
+    """Whose LLM usage the request may read: the caller's own.
+
+    None stands for every caller's: once authentication tells administrators
+    apart, this is the one place that lets them see everyone's.
+    """
+    return caller
+{% endif %}
+
+
+UsageScopeDep = Annotated[str | None, Depends(get_usage_scope)]
+{% endif %}
+{% if redis and auth %}
+
+
+async def get_job_queue(request: Request, principal: PrincipalDep) -> JobQueue:
+    """The job queue as the caller sees it: their own jobs (an admin: everyone's)."""
+    queue = await get_shared_job_queue(request)
+    return queue.of(principal.user_id.hex, sees_all=principal.is_admin)
+{% elif not redis %}
+
+
+async def get_job_queue(background_tasks: BackgroundTasks, settings: SettingsDep) -> JobQueue:
+    return JobQueue(background_tasks, max_payload_bytes=settings.job_max_payload_bytes)
+{% endif %}
+{% if db %}
+
+
+{% if auth %}
 async def get_audit_trail(session: SessionDep, principal: PrincipalDep) -> AuditTrail:
     return AuditTrail(session, actor=principal.actor)
 {% else %}
@@ -259,7 +355,7 @@ async def get_user_service(session: SessionDep, audit: AuditTrailDep) -> UserSer
 {% endif %}
 
 
-{% if cookiecutter.auth != "none" %}
+{% if auth %}
 async def get_note_service(
     session: SessionDep, audit: AuditTrailDep, principal: PrincipalDep
 ) -> NoteService:
@@ -268,90 +364,17 @@ async def get_note_service(
 async def get_note_service(session: SessionDep, audit: AuditTrailDep) -> NoteService:
     return NoteService(session, audit)
 {% endif %}
-
-
-UserServiceDep = Annotated[UserService, Depends(get_user_service)]
-NoteServiceDep = Annotated[NoteService, Depends(get_note_service)]
-{% endif %}
-
-
-async def get_rate_limiter(request: Request) -> RateLimiter:
-    limiter: RateLimiter = request.state.rate_limiter
-    return limiter
-
-
-RateLimiterDep = Annotated[RateLimiter, Depends(get_rate_limiter)]
-{% if cookiecutter.llm != "none" %}
-{% if cookiecutter.auth != "none" %}
-
-
-async def get_caller_id(principal: PrincipalDep, session: SessionDep) -> str:
-    """Who is calling, for per-caller limits and usage: the authenticated user."""
-    # A completion can take minutes: end the authentication's transaction now
-    # rather than hold a database connection for as long.
-    await session.commit()
-    return f"user:{principal.user_id}"
-{% else %}
-
-
-async def get_caller_id(request: Request) -> str:
-    """Who is calling, for per-caller limits and usage: the client address (behind
-    a proxy, run uvicorn with ``--forwarded-allow-ips`` so that this is the
-    client's and not the proxy's).
-    """
-    return f"ip:{request.client.host if request.client else 'unknown'}"
-{% endif %}
-
-
-async def get_llm_service(request: Request) -> LLMService:
-    service: LLMService = request.state.llm_service
-    return service
-
-
-CallerIdDep = Annotated[str, Depends(get_caller_id)]
-LLMServiceDep = Annotated[LLMService, Depends(get_llm_service)]
-{% if cookiecutter.database != "none" %}
-
-
-{% if cookiecutter.auth != "none" %}
-async def get_usage_scope(principal: PrincipalDep, caller: CallerIdDep) -> str | None:
-    """Whose LLM usage the request may read: their own, or everyone's (None) for an admin."""
-    return None if principal.is_admin else caller
-{% else %}
-async def get_usage_scope(caller: CallerIdDep) -> str | None:
-    """Whose LLM usage the request may read: the caller's own.
-
-    None stands for every caller's: once authentication tells administrators
-    apart, this is the one place that lets them see everyone's.
-    """
-    return caller
-{% endif %}
-
-
-async def get_llm_usage_service(session: SessionDep) -> LLMUsageService:
-    return LLMUsageService(session)
-
-
-UsageScopeDep = Annotated[str | None, Depends(get_usage_scope)]
-LLMUsageServiceDep = Annotated[LLMUsageService, Depends(get_llm_usage_service)]
-{% endif %}
-{% endif %}
-{% if cookiecutter.auth != "none" %}
 {% if jwt %}
 
 
 async def get_auth_service(
-    request: Request,
-    settings: SettingsDep,
+    sessions: SessionsDep,
     tokens: TokenCodecDep,
     passwords: PasswordHasherDep,
     limiter: RateLimiterDep,
+    settings: SettingsDep,
 ) -> AuthService:
-    sessions: async_sessionmaker[AsyncSession] = request.state.db_sessions
     return AuthService(sessions, tokens, passwords, limiter, settings)
-
-
-AuthServiceDep = Annotated[AuthService, Depends(get_auth_service)]
 {% endif %}
 {% if api_keys %}
 
@@ -360,51 +383,31 @@ async def get_api_key_service(
     session: SessionDep, audit: AuditTrailDep, principal: PrincipalDep
 ) -> ApiKeyService:
     return ApiKeyService(session, audit, principal)
+{% endif %}
+{% if llm %}
 
 
+async def get_llm_usage_service(session: SessionDep) -> LLMUsageService:
+    return LLMUsageService(session)
+{% endif %}
+{% endif %}
+
+
+{% if redis and not auth %}
+JobQueueDep = Annotated[JobQueue, Depends(get_shared_job_queue)]
+{% else %}
+JobQueueDep = Annotated[JobQueue, Depends(get_job_queue)]
+{% endif %}
+{% if db %}
+UserServiceDep = Annotated[UserService, Depends(get_user_service)]
+NoteServiceDep = Annotated[NoteService, Depends(get_note_service)]
+{% endif %}
+{% if jwt %}
+AuthServiceDep = Annotated[AuthService, Depends(get_auth_service)]
+{% endif %}
+{% if api_keys %}
 ApiKeyServiceDep = Annotated[ApiKeyService, Depends(get_api_key_service)]
 {% endif %}
+{% if llm and db %}
+LLMUsageServiceDep = Annotated[LLMUsageService, Depends(get_llm_usage_service)]
 {% endif %}
-{% if cookiecutter.auth != "none" and cookiecutter.redis == "yes" %}
-
-
-async def get_job_queue(request: Request, principal: PrincipalDep) -> JobQueue:
-    """The job queue as the caller sees it: their own jobs (an admin: everyone's)."""
-    queue: JobQueue = request.state.job_queue
-    return queue.of(principal.user_id.hex, sees_all=principal.is_admin)
-{% elif cookiecutter.redis == "yes" %}
-
-
-async def get_job_queue(request: Request) -> JobQueue:
-    queue: JobQueue = request.state.job_queue
-    return queue
-{% else %}
-
-
-async def get_job_queue(background_tasks: BackgroundTasks, settings: SettingsDep) -> JobQueue:
-    return JobQueue(background_tasks, max_payload_bytes=settings.job_max_payload_bytes)
-{% endif %}
-
-
-{% if cookiecutter.auth != "none" %}
-async def limit_jobs(
-    principal: PrincipalDep, settings: SettingsDep, limiter: RateLimiterDep
-) -> None:
-    """429 once the caller queued ``JOB_RATE_LIMIT`` jobs; counted per user."""
-    caller = f"user:{principal.user_id}"
-{% else %}
-async def limit_jobs(request: Request, settings: SettingsDep, limiter: RateLimiterDep) -> None:
-    """429 once the caller queued ``JOB_RATE_LIMIT`` jobs; counted per client IP (behind a
-    proxy, run uvicorn with ``--forwarded-allow-ips`` so that this is the client's).
-    """
-    caller = f"ip:{request.client.host if request.client else 'unknown'}"
-{% endif %}
-{% if cookiecutter.redis == "yes" %}
-    # Per queue too: services sharing a Redis (and its counters) have queues of their own.
-    await limiter.hit(parse(settings.job_rate_limit), "jobs", settings.job_queue_name, caller)
-{% else %}
-    await limiter.hit(parse(settings.job_rate_limit), "jobs", caller)
-{% endif %}
-
-
-JobQueueDep = Annotated[JobQueue, Depends(get_job_queue)]

@@ -16,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from {{ cookiecutter.package_name }}.models.responses import FieldError, ProblemDetail
+from {{ cookiecutter.package_name }}.core.problems import FieldError, ProblemDetail
 
 PROBLEM_JSON = "application/problem+json"
 

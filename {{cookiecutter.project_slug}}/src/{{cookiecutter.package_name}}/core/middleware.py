@@ -36,8 +36,8 @@ from {{ cookiecutter.package_name }}.core.errors import (
     RequestTimeoutError,
     problem_response,
 )
+from {{ cookiecutter.package_name }}.core.problems import FieldError
 from {{ cookiecutter.package_name }}.core.security import SECURITY_HEADERS
-from {{ cookiecutter.package_name }}.models.responses import FieldError
 
 access_logger = structlog.get_logger("access")
 error_logger = structlog.get_logger("error")

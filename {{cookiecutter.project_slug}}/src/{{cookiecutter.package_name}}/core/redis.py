@@ -12,7 +12,7 @@ from typing import Any
 from arq.connections import ArqRedis
 
 from {{ cookiecutter.package_name }}.core.config import Settings
-from {{ cookiecutter.package_name }}.services.health_service import HealthCheck
+from {{ cookiecutter.package_name }}.core.health import HealthCheck
 
 
 def redis_timeouts(settings: Settings) -> dict[str, Any]:

@@ -1,16 +1,25 @@
-"""What keeps secrets and responses safe, whatever modules are enabled."""
+{% set jwt = cookiecutter.auth in ["jwt", "jwt_and_api_key"] %}
+{% if jwt %}
+"""The security headers of every response, and what makes ``SECRET_KEY`` fit for production.
+
+The headers are sent by the edge middleware (``core/middleware.py``); the settings
+refuse, in production, a ``SECRET_KEY`` that ``secret_key_problem`` finds unfit.
+"""
 
 import secrets
 
 INSECURE_SECRET_KEY = "change-me"  # noqa: S105 - the placeholder production refuses
 MIN_SECRET_KEY_LENGTH = 32
+{% else %}
+"""The security headers of every response, sent by the edge middleware (``core/middleware.py``)."""
+{% endif %}
 
-# Sent with every response by the request logging middleware (no extra layer).
 SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
     (b"referrer-policy", b"no-referrer"),
 )
+{% if jwt %}
 
 
 def generate_secret_key() -> str:
@@ -24,3 +33,4 @@ def secret_key_problem(secret_key: str) -> str | None:
     if len(secret_key) < MIN_SECRET_KEY_LENGTH:
         return f"is shorter than {MIN_SECRET_KEY_LENGTH} characters"
     return None
+{% endif %}

@@ -20,8 +20,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from {{ cookiecutter.package_name }}.core.clock import utc_now
 from {{ cookiecutter.package_name }}.core.config import Settings
-from {{ cookiecutter.package_name }}.database.models import utc_now
 
 SigningKey = bytes | rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 VerificationKey = bytes | rsa.RSAPublicKey | ec.EllipticCurvePublicKey

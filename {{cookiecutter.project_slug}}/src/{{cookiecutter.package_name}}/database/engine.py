@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from {{ cookiecutter.package_name }}.core.config import Settings
+from {{ cookiecutter.package_name }}.core.health import HealthCheck
 from {{ cookiecutter.package_name }}.database.session import TrackedSession
-from {{ cookiecutter.package_name }}.services.health_service import HealthCheck
 
 
 def _enable_sqlite_pragmas(dbapi_connection: DBAPIConnection, _: Any) -> None:

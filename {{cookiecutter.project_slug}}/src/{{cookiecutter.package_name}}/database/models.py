@@ -33,6 +33,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 from sqlalchemy.types import TypeDecorator
 
+from {{ cookiecutter.package_name }}.core.clock import utc_now
+from {{ cookiecutter.package_name }}.core.domain import AuditAction, UserRole
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -40,10 +43,6 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def normalize_email(email: str) -> str:
@@ -121,15 +120,6 @@ class Entity(Record):
     )
 
 
-class UserRole(enum.StrEnum):
-    ADMIN = "admin"
-    MEMBER = "member"
-{% if api_keys %}
-    SERVICE = "service"
-    """Another system, acting through the API keys an admin gives it."""
-{% endif %}
-
-
 class User(Entity):
     __tablename__ = "users"
     __table_args__ = (CheckConstraint("email = lower(email)", name="email_lowercase"),)
@@ -172,12 +162,6 @@ class Note(Entity):
     body: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     owner: Mapped[User] = relationship(back_populates="notes", lazy="raise")
-
-
-class AuditAction(enum.StrEnum):
-    CREATE = "create"
-    UPDATE = "update"
-    DELETE = "delete"
 
 
 class AuditLogEntry(Record):

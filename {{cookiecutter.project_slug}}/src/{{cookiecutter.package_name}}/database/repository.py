@@ -44,6 +44,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.interfaces import ORMOption
 
+from {{ cookiecutter.package_name }}.core.domain import UserRole
 from {{ cookiecutter.package_name }}.database.models import (
 {% if api_keys %}
     ApiKey,
@@ -58,7 +59,6 @@ from {{ cookiecutter.package_name }}.database.models import (
     Note,
     Record,
     User,
-    UserRole,
     normalize_email,
 )
 {% if cookiecutter.python_version == "3.11" %}

@@ -1,4 +1,4 @@
-"""Bodies of the LLM endpoints, and the price table entries of the settings."""
+"""Bodies of the LLM endpoints."""
 
 {% if cookiecutter.database != "none" %}
 from datetime import UTC, date, datetime
@@ -7,29 +7,13 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, Field, computed_field, model_validator
 
-{% if cookiecutter.llm == "anthropic" %}
-ProviderName = Literal["anthropic", "fake"]
-{% elif cookiecutter.llm == "openai" %}
-ProviderName = Literal["openai", "fake"]
-{% else %}
-ProviderName = Literal["anthropic", "openai", "fake"]
-{% endif %}
-"""Who answers: a real provider, or ``fake`` for development without keys."""
+from {{ cookiecutter.package_name }}.core.llm_types import ProviderName
 
 MAX_CONTENT_CHARS = 200_000
 {% if cookiecutter.database != "none" %}
 USAGE_DEFAULT_DAYS = 30
 USAGE_MAX_DAYS = 366
 {% endif %}
-
-
-class ModelPrice(BaseModel):
-    """US dollars per million tokens of one model."""
-
-    input: float = Field(ge=0, description="Uncached input tokens.")
-    output: float = Field(ge=0)
-    cache_read: float = Field(default=0, ge=0, description="Input tokens read from the cache.")
-    cache_write: float = Field(default=0, ge=0, description="Input tokens written to the cache.")
 
 
 class Message(BaseModel):

@@ -26,10 +26,9 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, 
 
 {% if api_keys %}
 from {{ cookiecutter.package_name }}.core.authorization import Scope
-from {{ cookiecutter.package_name }}.database.models import UserRole, utc_now
-{% else %}
-from {{ cookiecutter.package_name }}.database.models import UserRole
+from {{ cookiecutter.package_name }}.core.clock import utc_now
 {% endif %}
+from {{ cookiecutter.package_name }}.core.domain import UserRole
 
 # PostgreSQL cannot store the NUL character in text: refused here, whatever the database
 # (the edge middleware refuses it in paths, query strings and URL-encoded forms).

@@ -24,7 +24,9 @@ DOCUMENT = DOCS / "configuration.md"
 MARKER = "settings"
 # What ``Settings._refuse_unsafe_production`` demands when ENVIRONMENT=production.
 PRODUCTION_RULES = {
+{% if cookiecutter.auth in ["jwt", "jwt_and_api_key"] %}
     "secret_key": "required: random, at least 32 characters",
+{% endif %}
     "debug": "must be `false`",
     "cors_origins": "explicit origins, no `*`",
 }

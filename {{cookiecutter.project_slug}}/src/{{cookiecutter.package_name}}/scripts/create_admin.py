@@ -33,20 +33,21 @@ from {{ cookiecutter.package_name }}.core.api_keys import generate_api_key
 from {{ cookiecutter.package_name }}.core.authorization import Scope
 {% endif %}
 from {{ cookiecutter.package_name }}.core.config import Settings
+from {{ cookiecutter.package_name }}.core.domain import UserRole
 from {{ cookiecutter.package_name }}.core.logging import configure_logging
 {% if jwt %}
 from {{ cookiecutter.package_name }}.core.passwords import PasswordHasher
 {% endif %}
 from {{ cookiecutter.package_name }}.database.engine import create_engine, create_session_factory
 {% if cookiecutter.auth == "api_key" %}
-from {{ cookiecutter.package_name }}.database.models import ApiKey, User, UserRole
+from {{ cookiecutter.package_name }}.database.models import ApiKey, User
 from {{ cookiecutter.package_name }}.database.repository import ApiKeyRepository, UserRepository
 {% else %}
-from {{ cookiecutter.package_name }}.database.models import User, UserRole
+from {{ cookiecutter.package_name }}.database.models import User
 from {{ cookiecutter.package_name }}.database.repository import UserRepository
 {% endif %}
 from {{ cookiecutter.package_name }}.database.session import unit_of_work
-from {{ cookiecutter.package_name }}.services.audit_service import AuditTrail, snapshot
+from {{ cookiecutter.package_name }}.services.audit_trail import AuditTrail, snapshot
 
 ACTOR = "script:create_admin"
 security_log = structlog.get_logger("security")

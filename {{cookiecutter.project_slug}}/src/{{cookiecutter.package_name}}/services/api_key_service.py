@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 import structlog
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from {{ cookiecutter.package_name }}.core.api_keys import (
     api_key_matches,
@@ -22,15 +22,17 @@ from {{ cookiecutter.package_name }}.core.authorization import (
     Principal,
     unauthorized,
 )
+from {{ cookiecutter.package_name }}.core.clock import utc_now
 from {{ cookiecutter.package_name }}.core.errors import (
     BadRequestError,
     ForbiddenError,
     NotFoundError,
 )
-from {{ cookiecutter.package_name }}.database.models import ApiKey, utc_now
+from {{ cookiecutter.package_name }}.database.models import ApiKey
 from {{ cookiecutter.package_name }}.database.repository import ApiKeyRepository, UserRepository
+from {{ cookiecutter.package_name }}.database.session import unit_of_work
 from {{ cookiecutter.package_name }}.models.requests import ApiKeyCreate, ApiKeyQuery
-from {{ cookiecutter.package_name }}.services.audit_service import AuditTrail, snapshot
+from {{ cookiecutter.package_name }}.services.audit_trail import AuditTrail, snapshot
 
 security_log = structlog.get_logger("security")
 
@@ -114,17 +116,28 @@ def _rejection(api_key: ApiKey, key: str, now: datetime) -> str | None:
     return None
 
 
-async def principal_from_api_key(session: AsyncSession, key: str) -> Principal:
-    """The caller an API key stands for; records when the key was last used."""
+async def principal_from_api_key(sessions: async_sessionmaker[AsyncSession], key: str) -> Principal:
+    """The caller an API key stands for; records when the key was last used.
+
+    In a transaction of its own, committed before the route runs: a long route (an
+    LLM completion) holds no database connection for authentication.
+    """
     if (prefix := api_key_prefix(key)) is None:
         security_log.warning("api_key_rejected", reason="malformed")
         raise unauthorized(INVALID_API_KEY)
-    api_key = await ApiKeyRepository(session).get_by_prefix(prefix)
-    now = utc_now()
-    reason = "unknown" if api_key is None else _rejection(api_key, key, now)
-    if api_key is None or reason is not None:
-        security_log.warning("api_key_rejected", key_prefix=prefix, reason=reason)
-        raise unauthorized(INVALID_API_KEY)
-    if api_key.last_used_at is None or now - api_key.last_used_at >= LAST_USED_RESOLUTION:
-        api_key.last_used_at = now
-    return Principal.of(api_key.owner, api_key.scopes, Credential.API_KEY, prefix)
+    async with unit_of_work(sessions) as session:
+        api_key = await ApiKeyRepository(session).get_by_prefix(prefix)
+        now = utc_now()
+        reason = "unknown" if api_key is None else _rejection(api_key, key, now)
+        if api_key is None or reason is not None:
+            security_log.warning("api_key_rejected", key_prefix=prefix, reason=reason)
+            raise unauthorized(INVALID_API_KEY)
+        if api_key.last_used_at is None or now - api_key.last_used_at >= LAST_USED_RESOLUTION:
+            api_key.last_used_at = now
+    return Principal.of(
+        api_key.owner.id,
+        api_key.owner.role,
+        requested=api_key.scopes,
+        credential=Credential.API_KEY,
+        credential_id=prefix,
+    )

@@ -27,6 +27,7 @@ from {{ cookiecutter.package_name }}.core.authorization import (
     granted_scopes,
     unauthorized,
 )
+from {{ cookiecutter.package_name }}.core.clock import utc_now
 from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.core.errors import (
     BadRequestError,
@@ -41,14 +42,14 @@ from {{ cookiecutter.package_name }}.core.tokens import (
     TokenPayload,
     TokenType,
 )
-from {{ cookiecutter.package_name }}.database.models import LoginSession, User, utc_now
+from {{ cookiecutter.package_name }}.database.models import LoginSession, User
 from {{ cookiecutter.package_name }}.database.repository import (
     LoginSessionRepository,
     UserRepository,
 )
 from {{ cookiecutter.package_name }}.database.session import unit_of_work
 from {{ cookiecutter.package_name }}.models.requests import Registration, UserCreate
-from {{ cookiecutter.package_name }}.services.audit_service import AuditTrail
+from {{ cookiecutter.package_name }}.services.audit_trail import AuditTrail
 from {{ cookiecutter.package_name }}.services.user_service import UserService
 
 security_log = structlog.get_logger("security")
@@ -257,14 +258,21 @@ class AuthService:
         )
 
 
-async def principal_from_token(session: AsyncSession, tokens: TokenCodec, token: str) -> Principal:
-    """The caller an access token stands for, if its login is live and its user active."""
+async def principal_from_token(
+    sessions: async_sessionmaker[AsyncSession], tokens: TokenCodec, token: str
+) -> Principal:
+    """The caller an access token stands for, if its login is live and its user active.
+
+    The login is read in a transaction of its own: the route's starts afterwards, so a
+    long route (an LLM completion) holds no database connection for authentication.
+    """
     try:
         claims = tokens.decode(token, TokenType.ACCESS)
     except InvalidTokenError as exc:
         security_log.warning("token_rejected", reason=str(exc))
         raise unauthorized(INVALID_TOKEN) from exc
-    login = await LoginSessionRepository(session).get(claims.sid)
+    async with unit_of_work(sessions) as session:
+        login = await LoginSessionRepository(session).get(claims.sid)
     if (
         login is None
         or login.revoked_at is not None
@@ -276,4 +284,10 @@ async def principal_from_token(session: AsyncSession, tokens: TokenCodec, token:
     if not login.user.is_active:
         security_log.warning("token_rejected", reason="inactive", user_id=str(claims.sub))
         raise unauthorized(INVALID_TOKEN)
-    return Principal.of(login.user, claims.scopes, Credential.ACCESS_TOKEN, str(login.id))
+    return Principal.of(
+        login.user.id,
+        login.user.role,
+        requested=claims.scopes,
+        credential=Credential.ACCESS_TOKEN,
+        credential_id=str(login.id),
+    )

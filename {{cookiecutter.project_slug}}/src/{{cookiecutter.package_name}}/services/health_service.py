@@ -1,34 +1,15 @@
 """Readiness checks: each enabled dependency answers within a timeout, or fails."""
 
 import asyncio
-import shutil
 import time
-from collections.abc import Awaitable, Callable, Mapping
-from pathlib import Path
+from collections.abc import Mapping
 
 import structlog
 
+from {{ cookiecutter.package_name }}.core.health import CheckFailedError, HealthCheck
 from {{ cookiecutter.package_name }}.models.responses import CheckResult, ReadinessResponse
 
-HealthCheck = Callable[[], Awaitable[None]]
-"""Returns when the dependency is usable; raises (any exception) when it is not."""
-
 logger = structlog.get_logger(__name__)
-
-
-class CheckFailedError(Exception):
-    """A check found its dependency unusable; the message is safe to show."""
-
-
-def disk_space_check(path: Path, min_free_mb: int) -> HealthCheck:
-    async def check() -> None:
-        usage = await asyncio.to_thread(shutil.disk_usage, path)
-        free_mb = usage.free // (1024 * 1024)
-        if free_mb < min_free_mb:
-            msg = f"{free_mb} MB free, below the {min_free_mb} MB minimum"
-            raise CheckFailedError(msg)
-
-    return check
 
 
 async def _run_check(name: str, check: HealthCheck, check_timeout: float) -> CheckResult:

@@ -50,7 +50,10 @@ from {{ cookiecutter.package_name }}.core.errors import (
     BadRequestError,
     ServiceUnavailableError,
 )
+from {{ cookiecutter.package_name }}.core.health import CheckFailedError
+from {{ cookiecutter.package_name }}.core.llm_types import ProviderName
 from {{ cookiecutter.package_name }}.core.outage import Outage
+from {{ cookiecutter.package_name }}.core.problems import ProblemDetail
 from {{ cookiecutter.package_name }}.core.rate_limit import RateLimiter
 {% if cookiecutter.redis == "yes" %}
 from {{ cookiecutter.package_name }}.core.redis import redis_timeouts
@@ -58,13 +61,10 @@ from {{ cookiecutter.package_name }}.core.redis import redis_timeouts
 from {{ cookiecutter.package_name }}.models.llm import (
     LLMRequest,
     LLMResponse,
-    ProviderName,
     StreamDelta,
     StreamUsage,
     TokenUsage,
 )
-from {{ cookiecutter.package_name }}.models.responses import ProblemDetail
-from {{ cookiecutter.package_name }}.services.health_service import CheckFailedError
 {% if anthropic %}
 from {{ cookiecutter.package_name }}.services.llm_providers.anthropic import AnthropicProvider
 {% endif %}

@@ -12,8 +12,9 @@ from contextlib import aclosing, contextmanager
 from opentelemetry.trace import Span, SpanKind, StatusCode, Tracer
 from opentelemetry.util.types import AttributeValue
 
+from {{ cookiecutter.package_name }}.core.llm_types import ProviderName
 from {{ cookiecutter.package_name }}.core.metrics import Metrics
-from {{ cookiecutter.package_name }}.models.llm import ProviderName, TokenUsage
+from {{ cookiecutter.package_name }}.models.llm import TokenUsage
 from {{ cookiecutter.package_name }}.services.llm_providers.base import (
     Completion,
     LLMProvider,

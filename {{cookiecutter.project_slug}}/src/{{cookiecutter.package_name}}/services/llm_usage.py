@@ -11,7 +11,8 @@ from typing import Literal, Protocol
 
 import structlog
 
-from {{ cookiecutter.package_name }}.models.llm import ModelPrice, ProviderName, TokenUsage
+from {{ cookiecutter.package_name }}.core.llm_types import ModelPrice, ProviderName
+from {{ cookiecutter.package_name }}.models.llm import TokenUsage
 
 CallStatus = Literal["ok", "error", "cancelled"]
 

@@ -4,7 +4,8 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from {{ cookiecutter.package_name }}.database.models import LLMCall, utc_now
+from {{ cookiecutter.package_name }}.core.clock import utc_now
+from {{ cookiecutter.package_name }}.database.models import LLMCall
 from {{ cookiecutter.package_name }}.database.repository import LLMCallRepository
 from {{ cookiecutter.package_name }}.database.session import unit_of_work
 from {{ cookiecutter.package_name }}.models.llm import (

@@ -21,7 +21,7 @@ from {{ cookiecutter.package_name }}.core.errors import NotFoundError
 from {{ cookiecutter.package_name }}.database.models import Note
 from {{ cookiecutter.package_name }}.database.repository import NoteRepository, UserRepository
 from {{ cookiecutter.package_name }}.models.requests import NoteCreate, NoteQuery, NoteUpdate
-from {{ cookiecutter.package_name }}.services.audit_service import AuditTrail, snapshot
+from {{ cookiecutter.package_name }}.services.audit_trail import AuditTrail, snapshot
 
 
 class NoteService:

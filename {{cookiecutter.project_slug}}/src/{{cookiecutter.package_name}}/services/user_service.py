@@ -24,7 +24,7 @@ from {{ cookiecutter.package_name }}.models.requests import (
 {% else %}
 from {{ cookiecutter.package_name }}.models.requests import UserCreate, UserQuery, UserUpdate
 {% endif %}
-from {{ cookiecutter.package_name }}.services.audit_service import AuditTrail, snapshot
+from {{ cookiecutter.package_name }}.services.audit_trail import AuditTrail, snapshot
 {% if cookiecutter.auth != "none" %}
 
 security_log = structlog.get_logger("security")

@@ -14,7 +14,8 @@ from typing import Protocol
 
 import anyio
 
-from {{ cookiecutter.package_name }}.models.llm import Message, ProviderName, TokenUsage
+from {{ cookiecutter.package_name }}.core.llm_types import ProviderName
+from {{ cookiecutter.package_name }}.models.llm import Message, TokenUsage
 
 CLEANUP_TIMEOUT = 5.0
 

@@ -6,7 +6,8 @@ always gets the same answer and the same usage.
 
 from collections.abc import AsyncGenerator
 
-from {{ cookiecutter.package_name }}.models.llm import ProviderName, TokenUsage
+from {{ cookiecutter.package_name }}.core.llm_types import ProviderName
+from {{ cookiecutter.package_name }}.models.llm import TokenUsage
 from {{ cookiecutter.package_name }}.services.llm_providers.base import (
     Completion,
     ProviderCall,

@@ -20,8 +20,9 @@ from openai.types.chat import (
 from pydantic import SecretStr
 
 from {{ cookiecutter.package_name }}.core.config import Settings
-from {{ cookiecutter.package_name }}.models.llm import ProviderName, TokenUsage
-from {{ cookiecutter.package_name }}.services.health_service import CheckFailedError
+from {{ cookiecutter.package_name }}.core.health import CheckFailedError
+from {{ cookiecutter.package_name }}.core.llm_types import ProviderName
+from {{ cookiecutter.package_name }}.models.llm import TokenUsage
 from {{ cookiecutter.package_name }}.services.llm_providers.base import (
     Completion,
     ProviderCall,

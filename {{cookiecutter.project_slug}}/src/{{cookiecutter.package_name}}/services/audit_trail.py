@@ -11,7 +11,8 @@ from pydantic_core import to_jsonable_python
 from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from {{ cookiecutter.package_name }}.database.models import AuditAction, AuditLogEntry, Entity
+from {{ cookiecutter.package_name }}.core.domain import AuditAction
+from {{ cookiecutter.package_name }}.database.models import AuditLogEntry, Entity
 from {{ cookiecutter.package_name }}.database.repository import AuditLogRepository
 from {{ cookiecutter.package_name }}.models.requests import AuditLogQuery
 
