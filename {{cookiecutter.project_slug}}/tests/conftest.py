@@ -24,6 +24,7 @@ with each of its requests.
 {% if db %}
 import asyncio
 {% endif %}
+import gc
 {% if db or cookiecutter.redis == "yes" %}
 import os
 {% endif %}
@@ -101,6 +102,17 @@ JOB_QUEUE = f"test:{uuid4().hex}:jobs"
 # every run; ``pytest --hypothesis-profile=deep`` for a long random search.
 hypothesis_settings.register_profile("default", max_examples=5, derandomize=True, database=None)
 hypothesis_settings.register_profile("deep", max_examples=500, derandomize=False)
+
+
+def pytest_collection_finish() -> None:
+    """Spare the garbage collector most of its rounds: they took a sixth of the suite.
+
+    What the imports and the collection built lives until the session ends, so the
+    collector need not walk it again (``gc.freeze``); the tests make many objects that
+    live briefly, so it runs after more of them than by default.
+    """
+    gc.freeze()
+    gc.set_threshold(20_000, 10, 10)
 {% if db %}
 
 
