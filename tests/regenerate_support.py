@@ -98,6 +98,10 @@ def add_items_route(project: Path) -> None:
         "\n    items_page_size: int = Field(default=20, ge=1, le=100)\n\n    host: str",
     )
     replace_once(project / "docs/api.md", "## Health\n", ITEMS_DOCS + "## Health\n")
+    route_access = project / "tests/test_route_access.py"
+    if route_access.exists():  # with authentication: a public route is listed as one
+        meta = '    ("GET", "/api/v1/meta"),\n'
+        replace_once(route_access, meta, meta + '    ("GET", "/api/v1/items"),\n')
 
 
 def refresh_generated_docs(project: Path, answers: dict[str, Any]) -> None:

@@ -308,13 +308,13 @@ def test_redis_and_observability_project_against_the_real_redis(tmp_path: Path) 
             "no:cacheprovider",
             "-rA",
             "tests/test_rate_limit.py::test_two_instances_share_one_limit_through_redis",
-            "tests/test_jobs.py::test_a_job_queued_by_the_app_is_run_by_the_worker",
+            "tests/test_arq_jobs.py::test_a_job_queued_by_the_app_is_run_by_the_worker",
         ],
         project,
         env,
     )
     assert "PASSED tests/test_rate_limit.py::test_two_instances_share_one_limit" in output
-    assert "PASSED tests/test_jobs.py::test_a_job_queued_by_the_app_is_run_by_the_worker" in output
+    assert "PASSED tests/test_arq_jobs.py::test_a_job_queued_by_the_app_is_run_by_the_worker" in output
     assert re.search(r"\b2 passed\b", output)
 
     script = METRICS_SCRIPT.format(package=answers["package_name"])

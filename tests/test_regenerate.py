@@ -114,7 +114,7 @@ def test_switching_the_llm_module_on_keeps_the_users_route_setting_and_files(
     )
     assert snapshot(project) == snapshot(expected)
     assert secret_key(project) == key
-    assert "RATE_LIMIT_STORAGE_URI" in (project / ".env").read_text()
+    assert "LLM_PROVIDERS" in (project / ".env").read_text()
     refresh_generated_docs(project, answers)
     check_project(project, answers, mypy_cache, suite=True)
 
@@ -151,7 +151,7 @@ def test_switching_the_llm_module_off_removes_it_and_keeps_the_users_code(
     for path in switched_off(answers):
         assert not (project / path).exists(), f"{path} of a switched-off module is left"
     assert '"anthropic' not in (project / "pyproject.toml").read_text()
-    assert "RATE_LIMIT" not in (project / ".env").read_text()
+    assert "LLM_PROVIDERS" not in (project / ".env").read_text()
     assert secret_key(project) == key
     expected = expected_project(
         template, tmp_path / "expected", add_items_route, llm="none", auth="jwt"

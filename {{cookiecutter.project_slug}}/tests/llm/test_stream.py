@@ -15,8 +15,8 @@ DISCONNECT_WAIT = 10
 
 
 async def tasks_ended(tasks_before: set[asyncio.Task[object]]) -> None:
-    """Return once every task started since ``tasks_before`` has ended."""
-    while started := asyncio.all_tasks() - tasks_before:
+    """Return once every other task started since ``tasks_before`` has ended."""
+    while started := asyncio.all_tasks() - tasks_before - {asyncio.current_task()}:
         await asyncio.wait(started)
 
 
