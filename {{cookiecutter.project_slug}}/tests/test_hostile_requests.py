@@ -211,7 +211,7 @@ async def send_to(
 async def test_a_body_that_trickles_in_is_cut_off_with_408(
     settings: Settings, start: Start, framing: tuple[bytes, bytes]
 ) -> None:
-    app = hostile_app(settings.model_copy(update={"request_body_timeout": 0.3}))
+    app = hostile_app(settings.model_copy(update={"request_body_timeout": 0.15}))
 
     sent = await send_to(start, app, post_scope(framing), chunks=None, delay=0.02)
 

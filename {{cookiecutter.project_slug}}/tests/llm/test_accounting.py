@@ -124,7 +124,7 @@ async def test_a_stream_that_fails_midway_is_charged_what_it_used(
 async def test_a_completion_that_times_out_is_charged_its_prompt(
     budgeted: Settings, serve: Serve, primary: StubProvider, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    impatient = budgeted.model_copy(update={"llm_total_timeout": 0.5})
+    impatient = budgeted.model_copy(update={"llm_total_timeout": 0.25})
     primary.will(Reply(hold=True))
 
     async with serve(app_of(impatient)) as client:

@@ -146,7 +146,7 @@ async def test_a_provider_silent_past_the_read_timeout_is_retried(
     settings: Settings, serve: Serve, primary: StubProvider
 ) -> None:
     primary.will(Reply(hold=True))
-    impatient = settings.model_copy(update={"llm_read_timeout": 0.5})
+    impatient = settings.model_copy(update={"llm_read_timeout": 0.25})
 
     async with serve(app_of(impatient)) as client:
         response = await client.post(COMPLETE, json=PROMPT)
