@@ -78,6 +78,9 @@ from {{ cookiecutter.package_name }}.scripts.create_admin import CreatedAdmin, c
 Start = Callable[[FastAPI], AbstractAsyncContextManager[ASGIApp]]
 Serve = Callable[[FastAPI], AbstractAsyncContextManager[AsyncClient]]
 _BUILT_APPS: list[tuple[Settings, FastAPI]] = []
+{% if cookiecutter.redis == "yes" %}
+JOB_QUEUE = f"test:{uuid4().hex}:jobs"
+{% endif %}
 {% if db %}
 ALEMBIC_INI = Path(__file__).resolve().parent.parent / "alembic.ini"
 OWN_DATABASE = "own_database"
@@ -92,10 +95,6 @@ PASSWORD = "correct horse battery staple"
 {% else %}
 API_KEYS = "/api/v1/api-keys"
 {% endif %}
-{% endif %}
-
-{% if cookiecutter.redis == "yes" %}
-JOB_QUEUE = f"test:{uuid4().hex}:jobs"
 {% endif %}
 
 # How hard tests/test_fuzz.py looks: a few reproducible examples per operation in
