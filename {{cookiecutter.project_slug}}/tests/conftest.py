@@ -500,7 +500,7 @@ async def make_admin(settings: Settings) -> tuple[CreatedAdmin, dict[str, str]]:
     """
 {% if jwt %}
     admin = await create_admin(settings, email=ADMIN_EMAIL, name="Admin", password=PASSWORD)
-    app = create_app(settings)
+    app = app_of(settings)
     async with running(app) as state, client_of(with_state(app, state)) as client:
         return admin, bearer((await log_in(client, ADMIN_EMAIL))["access_token"])
 {% else %}
@@ -510,10 +510,9 @@ async def make_admin(settings: Settings) -> tuple[CreatedAdmin, dict[str, str]]:
 
 
 @pytest.fixture(scope="session")
-async def shared_admin(shared_database: AsyncEngine) -> tuple[CreatedAdmin, dict[str, str]]:
+async def shared_admin(shared_settings: Settings) -> tuple[CreatedAdmin, dict[str, str]]:
     """The shared database's admin, committed once for the whole session."""
-    url = shared_database.url.render_as_string(hide_password=False)
-    return await make_admin(make_settings(database_url=url))
+    return await make_admin(shared_settings)
 
 
 @pytest.fixture

@@ -85,11 +85,8 @@ def over_http(app_server: tuple[str, Switchboard]) -> OverHttp:
 
     @asynccontextmanager
     async def serving(app: ASGIApp) -> AsyncIterator[str]:
-        switchboard.app = app
-        try:
+        with switchboard.plugged(app):
             yield url
-        finally:
-            switchboard.app = None
 
     return serving
 
@@ -100,10 +97,9 @@ def stub(stub_server: tuple[str, Switchboard]) -> Iterator[ProviderStub]:
     url, switchboard = stub_server
     stub = ProviderStub()
     stub.url = url
-    switchboard.app = stub.app()
-    yield stub
-    stub.release_all()
-    switchboard.app = None
+    with switchboard.plugged(stub.app()):
+        yield stub
+        stub.release_all()
 
 
 @pytest.fixture(params=EACH_PROVIDER, ids=lambda providers: "+".join(providers))

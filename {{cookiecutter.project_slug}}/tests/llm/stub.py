@@ -11,8 +11,8 @@ import asyncio
 import json
 import socket
 from collections import deque
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -332,6 +332,15 @@ class Switchboard:
             msg = "no app is plugged in"
             raise RuntimeError(msg)
         await self.app(scope, receive, send)
+
+    @contextmanager
+    def plugged(self, app: ASGIApp) -> Iterator[None]:
+        """Hand every request to ``app`` for the block."""
+        self.app = app
+        try:
+            yield
+        finally:
+            self.app = None
 
 
 @asynccontextmanager
