@@ -250,7 +250,7 @@ def test_a_switched_off_module_file_the_user_changed_is_kept_with_a_warning(
     committed_project: Callable[..., Path], regenerate: Regenerate
 ) -> None:
     project = committed_project(llm="anthropic")
-    quota = project / "src" / PACKAGE / "services/llm_quota.py"
+    quota = project / "src" / PACKAGE / "services/llm/quota.py"
     quota.write_text(quota.read_text() + "\nTEAM_LIMIT = 5\n")
     commit_all(project, "Team limit")
 
@@ -258,7 +258,7 @@ def test_a_switched_off_module_file_the_user_changed_is_kept_with_a_warning(
 
     assert code == 0, output
     assert quota.read_text().endswith("\nTEAM_LIMIT = 5\n")
-    assert f"kept src/{PACKAGE}/services/llm_quota.py" in output
+    assert f"kept src/{PACKAGE}/services/llm/quota.py" in output
     assert not (project / "tests/llm").exists()
 
 
@@ -293,7 +293,7 @@ def test_a_conflict_is_marked_listed_and_fails_without_losing_anything(
     assert "    items_page_size: int = 20\n" in config
     assert "llm_providers" in config
     assert "<<<<<<<" not in config
-    assert (project / "src" / PACKAGE / "services/llm_service.py").exists()
+    assert (project / "src" / PACKAGE / "services/llm/service.py").exists()
     assert recorded(project)["answers"]["llm"] == "anthropic"
 
 
@@ -410,4 +410,4 @@ def test_the_generated_readme_commands_run_from_a_checkout_and_from_a_git_url(
     run([UV, "tool", "run", *url.split()[1:]], project, tools)
 
     assert recorded(project)["answers"]["llm"] == "none"
-    assert not (project / "src" / PACKAGE / "services/llm_service.py").exists()
+    assert not (project / "src" / PACKAGE / "services/llm/service.py").exists()

@@ -66,13 +66,13 @@ from {{ cookiecutter.package_name }}.database.engine import (
 from {{ cookiecutter.package_name }}.jobs.arq_queue import JobQueue
 {% endif %}
 {% if cookiecutter.llm != "none" %}
-from {{ cookiecutter.package_name }}.services.llm_service import LLMService, open_llm_service
+from {{ cookiecutter.package_name }}.services.llm.service import LLMService, open_llm_service
 {% endif %}
 {% if cookiecutter.llm != "none" and cookiecutter.observability == "yes" %}
-from {{ cookiecutter.package_name }}.services.llm_telemetry import MetricsUsageRecorder
+from {{ cookiecutter.package_name }}.services.llm.telemetry import MetricsUsageRecorder
 {% endif %}
 {% if cookiecutter.llm != "none" and cookiecutter.database != "none" %}
-from {{ cookiecutter.package_name }}.services.llm_usage_store import DatabaseUsageRecorder
+from {{ cookiecutter.package_name }}.services.llm.usage_store import DatabaseUsageRecorder
 {% endif %}
 
 OPENAPI_TAGS = [

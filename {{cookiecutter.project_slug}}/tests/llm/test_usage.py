@@ -17,7 +17,7 @@ from {{ cookiecutter.package_name }}.core.llm_types import ProviderName
 from {{ cookiecutter.package_name }}.database.models import Base, LLMCall
 {% if cookiecutter.auth == "none" %}
 from {{ cookiecutter.package_name }}.models.llm import UsageQuery
-from {{ cookiecutter.package_name }}.services.llm_usage_store import LLMUsageService
+from {{ cookiecutter.package_name }}.services.llm.usage_store import UsageReports
 from tests.conftest import Serve, Start, app_of
 {% else %}
 from {{ cookiecutter.package_name }}.scripts.create_admin import CreatedAdmin
@@ -241,8 +241,8 @@ async def test_a_report_of_every_caller_adds_them_all_up(session: AsyncSession) 
     await session.commit()
     query = UsageQuery(start=day, end=day)
 
-    everyone = await LLMUsageService(session).report(query, caller=None)
-    one = await LLMUsageService(session).report(query, caller="ip:192.0.2.2")
+    everyone = await UsageReports(session).report(query, caller=None)
+    one = await UsageReports(session).report(query, caller="ip:192.0.2.2")
 
     assert everyone.caller is None
     assert everyone.total.requests == 2

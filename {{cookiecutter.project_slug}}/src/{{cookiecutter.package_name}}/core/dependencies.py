@@ -100,10 +100,10 @@ from {{ cookiecutter.package_name }}.services.auth_service import (
 )
 {% endif %}
 {% if llm %}
-from {{ cookiecutter.package_name }}.services.llm_service import LLMService
+from {{ cookiecutter.package_name }}.services.llm.service import LLMService
 {% endif %}
 {% if llm and db %}
-from {{ cookiecutter.package_name }}.services.llm_usage_store import LLMUsageService
+from {{ cookiecutter.package_name }}.services.llm.usage_store import UsageReports
 {% endif %}
 {% if db %}
 from {{ cookiecutter.package_name }}.services.note_service import NoteService
@@ -387,8 +387,8 @@ async def get_api_key_service(
 {% if llm %}
 
 
-async def get_llm_usage_service(session: SessionDep) -> LLMUsageService:
-    return LLMUsageService(session)
+async def get_usage_reports(session: SessionDep) -> UsageReports:
+    return UsageReports(session)
 {% endif %}
 {% endif %}
 
@@ -409,5 +409,5 @@ AuthServiceDep = Annotated[AuthService, Depends(get_auth_service)]
 ApiKeyServiceDep = Annotated[ApiKeyService, Depends(get_api_key_service)]
 {% endif %}
 {% if llm and db %}
-LLMUsageServiceDep = Annotated[LLMUsageService, Depends(get_llm_usage_service)]
+UsageReportsDep = Annotated[UsageReports, Depends(get_usage_reports)]
 {% endif %}

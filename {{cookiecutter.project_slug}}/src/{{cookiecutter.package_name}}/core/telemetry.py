@@ -8,7 +8,7 @@ Off unless ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set. Then the service records:
 {% endif %}
 {% if cookiecutter.llm != "none" %}
 - a client span per request to an LLM provider, with its model and tokens
-  (``services/llm_telemetry.py``);
+  (``services/llm/telemetry.py``);
 {% endif %}
 
 and every log line written during a span carries its trace and span IDs. The

@@ -227,7 +227,7 @@ class ApiKey(Entity):
 
 
 class LLMCall(Record):
-    """One call of the LLM endpoints, whatever its outcome (``services/llm_usage.py``).
+    """One call of the LLM endpoints, whatever its outcome (``services/llm/usage.py``).
 
     ``caller`` is whoever the limits and budgets count the call for; ``cost`` is in
     US dollars. ``day`` is the UTC day of ``created_at``: the usage totals group by

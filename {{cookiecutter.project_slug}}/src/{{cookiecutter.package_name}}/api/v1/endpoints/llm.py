@@ -20,7 +20,7 @@ from {{ cookiecutter.package_name }}.core import authorization
 from {{ cookiecutter.package_name }}.core.dependencies import (
     CallerIdDep,
     LLMServiceDep,
-    LLMUsageServiceDep,
+    UsageReportsDep,
     UsageScopeDep,
     require_scopes,
 )
@@ -28,7 +28,7 @@ from {{ cookiecutter.package_name }}.core.dependencies import (
 from {{ cookiecutter.package_name }}.core.dependencies import (
     CallerIdDep,
     LLMServiceDep,
-    LLMUsageServiceDep,
+    UsageReportsDep,
     UsageScopeDep,
 )
 {% else %}
@@ -45,8 +45,8 @@ from {{ cookiecutter.package_name }}.models.llm import (
     UsageReport,
 {% endif %}
 )
-from {{ cookiecutter.package_name }}.services.llm_providers.base import cleanup_scope
-from {{ cookiecutter.package_name }}.services.llm_service import StreamEvent
+from {{ cookiecutter.package_name }}.services.llm.providers.base import cleanup_scope
+from {{ cookiecutter.package_name }}.services.llm.service import StreamEvent
 
 {% if cookiecutter.auth != "none" %}
 router = APIRouter(
@@ -134,7 +134,7 @@ async def complete(
     responses=problem_responses(503),
 )
 async def get_usage(
-    query: Annotated[UsageQuery, Query()], usage: LLMUsageServiceDep, scope: UsageScopeDep
+    query: Annotated[UsageQuery, Query()], usage: UsageReportsDep, scope: UsageScopeDep
 ) -> UsageReport:
 {% if cookiecutter.auth != "none" %}
     """The caller's calls of the LLM endpoints (an admin's: everyone's), added up per UTC

@@ -66,9 +66,9 @@ from {{ cookiecutter.package_name }}.models.llm import (
     TokenUsage,
 )
 {% if anthropic %}
-from {{ cookiecutter.package_name }}.services.llm_providers.anthropic import AnthropicProvider
+from {{ cookiecutter.package_name }}.services.llm.providers.anthropic import AnthropicProvider
 {% endif %}
-from {{ cookiecutter.package_name }}.services.llm_providers.base import (
+from {{ cookiecutter.package_name }}.services.llm.providers.base import (
     Completion,
     LLMProvider,
     ProviderCall,
@@ -78,20 +78,20 @@ from {{ cookiecutter.package_name }}.services.llm_providers.base import (
     TransientProviderError,
     cleanup_scope,
 )
-from {{ cookiecutter.package_name }}.services.llm_providers.fake import FakeProvider
+from {{ cookiecutter.package_name }}.services.llm.providers.fake import FakeProvider
 {% if openai %}
-from {{ cookiecutter.package_name }}.services.llm_providers.openai import OpenAIProvider
+from {{ cookiecutter.package_name }}.services.llm.providers.openai import OpenAIProvider
 {% endif %}
-from {{ cookiecutter.package_name }}.services.llm_quota import (
+from {{ cookiecutter.package_name }}.services.llm.quota import (
     LLMQuota,
     estimate_prompt_tokens,
     estimate_tokens,
     tokens_in,
 )
 {% if cookiecutter.observability == "yes" %}
-from {{ cookiecutter.package_name }}.services.llm_telemetry import TracedProvider
+from {{ cookiecutter.package_name }}.services.llm.telemetry import TracedProvider
 {% endif %}
-from {{ cookiecutter.package_name }}.services.llm_usage import (
+from {{ cookiecutter.package_name }}.services.llm.usage import (
     CallStatus,
     LLMCallRecord,
     LogUsageRecorder,

@@ -8,7 +8,7 @@ from collections.abc import AsyncGenerator
 
 from {{ cookiecutter.package_name }}.core.llm_types import ProviderName
 from {{ cookiecutter.package_name }}.models.llm import TokenUsage
-from {{ cookiecutter.package_name }}.services.llm_providers.base import (
+from {{ cookiecutter.package_name }}.services.llm.providers.base import (
     Completion,
     ProviderCall,
     StreamChunk,

@@ -30,7 +30,7 @@ from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.core.health import CheckFailedError
 from {{ cookiecutter.package_name }}.core.llm_types import ProviderName
 from {{ cookiecutter.package_name }}.models.llm import TokenUsage
-from {{ cookiecutter.package_name }}.services.llm_providers.base import (
+from {{ cookiecutter.package_name }}.services.llm.providers.base import (
     Completion,
     ProviderCall,
     ProviderError,

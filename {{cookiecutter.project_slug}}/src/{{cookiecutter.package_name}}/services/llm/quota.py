@@ -16,7 +16,7 @@ from limits import RateLimitItem, RateLimitItemPerDay, RateLimitItemPerMinute
 from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.core.rate_limit import RateLimiter
 from {{ cookiecutter.package_name }}.models.llm import LLMRequest
-from {{ cookiecutter.package_name }}.services.llm_usage import LLMCallRecord
+from {{ cookiecutter.package_name }}.services.llm.usage import LLMCallRecord
 
 EVERYONE = "*"
 MICRODOLLARS = 1_000_000

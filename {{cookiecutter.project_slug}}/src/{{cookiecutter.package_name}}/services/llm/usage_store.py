@@ -15,7 +15,7 @@ from {{ cookiecutter.package_name }}.models.llm import (
     UsageReport,
     UsageTotals,
 )
-from {{ cookiecutter.package_name }}.services.llm_usage import LLMCallRecord
+from {{ cookiecutter.package_name }}.services.llm.usage import LLMCallRecord
 
 COST_DIGITS = 10
 
@@ -70,7 +70,7 @@ def _added_up(items: Sequence[UsageTotals]) -> UsageTotals:
     )
 
 
-class LLMUsageService:
+class UsageReports:
     def __init__(self, session: AsyncSession) -> None:
         self.calls = LLMCallRepository(session)
 

@@ -15,14 +15,14 @@ from opentelemetry.util.types import AttributeValue
 from {{ cookiecutter.package_name }}.core.llm_types import ProviderName
 from {{ cookiecutter.package_name }}.core.metrics import Metrics
 from {{ cookiecutter.package_name }}.models.llm import TokenUsage
-from {{ cookiecutter.package_name }}.services.llm_providers.base import (
+from {{ cookiecutter.package_name }}.services.llm.providers.base import (
     Completion,
     LLMProvider,
     ProviderCall,
     ProviderError,
     StreamChunk,
 )
-from {{ cookiecutter.package_name }}.services.llm_usage import LLMCallRecord
+from {{ cookiecutter.package_name }}.services.llm.usage import LLMCallRecord
 
 # A call may take minutes (LLM_TOTAL_TIMEOUT, 300 s by default): retries, long answers.
 DURATION_BUCKETS = (0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300)
