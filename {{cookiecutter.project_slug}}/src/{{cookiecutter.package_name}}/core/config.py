@@ -15,7 +15,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 {% endif %}
 {% if cookiecutter.llm != "none" %}
-from {{ cookiecutter.package_name }}.core.llm_types import ModelPrice, ProviderName
+from {{ cookiecutter.package_name }}.core.llm_types import (
+    ModelCapabilities,
+    ModelPrice,
+    ProviderName,
+)
 {% endif %}
 {% if cookiecutter.auth in ["jwt", "jwt_and_api_key"] %}
 from {{ cookiecutter.package_name }}.core.security import (
@@ -185,12 +189,19 @@ class Settings(BaseSettings):
         default=False,
         description="Mark the system prompt and the conversation for Anthropic's prompt cache.",
     )
+    anthropic_cache_ttl: Literal["5m", "1h"] = Field(
+        default="5m", description="How long Anthropic keeps a cached prompt prefix (1h costs more)."
+    )
 {% endif %}
 {% if openai %}
     openai_api_key: SecretStr | None = None
     openai_base_url: str = Field(
         default="https://api.openai.com/v1",
         description="Any OpenAI-compatible server (vLLM, Ollama, a gateway) works here.",
+    )
+    openai_api: Literal["responses", "chat_completions"] = Field(
+        default="responses",
+        description="OpenAI's Responses API, or Chat Completions for OpenAI-compatible servers.",
     )
     openai_models: list[str] = Field(
         default=["gpt-4.1-mini", "gpt-4.1"],
@@ -211,6 +222,23 @@ class Settings(BaseSettings):
         },
         description="US dollars per million tokens, for every model callers may ask for.",
     )
+    llm_models: dict[str, ModelCapabilities] = Field(
+        default_factory=lambda: {
+{% if anthropic %}
+            "claude-haiku-4-5": ModelCapabilities(context_window=200_000),
+            "claude-sonnet-4-6": ModelCapabilities(context_window=200_000, thinking=True),
+{% endif %}
+{% if openai %}
+            "gpt-4.1-mini": ModelCapabilities(context_window=1_047_576),
+            "gpt-4.1": ModelCapabilities(context_window=1_047_576),
+{% endif %}
+        },
+        description="What each model accepts; a model not listed gets the defaults.",
+    )
+    llm_max_tool_steps: int = Field(
+        default=8, ge=1, le=50, description="Model turns per answer when it calls tools."
+    )
+    llm_tool_timeout: float = Field(default=10.0, gt=0, description="Seconds per tool call.")
     llm_connect_timeout: float = Field(default=5.0, gt=0)
     llm_read_timeout: float = Field(
         default=60.0, gt=0, description="Seconds the provider may stay silent."
@@ -304,6 +332,10 @@ class Settings(BaseSettings):
             msg = f"LLM_PRICES has no price for {', '.join(unpriced)}"
             raise ValueError(msg)
         return self
+
+    def capabilities(self, model: str) -> ModelCapabilities:
+        """What ``model`` accepts: its row of ``LLM_MODELS``, or the defaults."""
+        return self.llm_models.get(model) or ModelCapabilities()
 {% if cookiecutter.redis == "yes" %}
 
     @model_validator(mode="after")
