@@ -43,6 +43,12 @@ class Reply:
     """Garbage instead of the answer (or of the first stream event)."""
     hold: bool = False
     """Wait for ``release()``: before answering, or, in a stream, after the first piece."""
+    tool_calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    """Tools the model calls after its text, by name and arguments (then it stops for them)."""
+    raw_arguments: str | None = None
+    """The first tool call's arguments as this text instead (malformed JSON, say)."""
+    reasoning_tokens: int = 0
+    """The part of ``output_tokens`` spent thinking."""
 
 
 @dataclass

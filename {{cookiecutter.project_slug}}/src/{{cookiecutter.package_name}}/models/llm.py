@@ -1,15 +1,25 @@
 """Bodies of the LLM endpoints."""
 
+import json
 {% if cookiecutter.database != "none" %}
 from datetime import UTC, date, datetime
 {% endif %}
-from typing import Literal, Self
+from typing import Any, Literal, Self
 
-from pydantic import BaseModel, Field, computed_field, model_validator
+from pydantic import BaseModel, Field, computed_field, field_validator, model_validator
 
 from {{ cookiecutter.package_name }}.core.llm_types import ProviderName
 
 MAX_CONTENT_CHARS = 200_000
+MAX_SCHEMA_CHARS = 16_384
+MAX_SCHEMA_DEPTH = 16
+MAX_TOOLS = 16
+NAME_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+# Keywords whose regular expressions would run on the model's answer: Python's engine
+# backtracks, so a client's pattern could make validation take exponential time.
+UNSAFE_SCHEMA_KEYWORDS = frozenset({"pattern", "patternProperties", "$dynamicRef", "$ref"})
+
+Effort = Literal["low", "medium", "high", "max"]
 {% if cookiecutter.database != "none" %}
 USAGE_DEFAULT_DAYS = 30
 USAGE_MAX_DAYS = 366
@@ -19,6 +29,48 @@ USAGE_MAX_DAYS = 366
 class Message(BaseModel):
     role: Literal["user", "assistant"]
     content: str = Field(min_length=1, max_length=MAX_CONTENT_CHARS)
+
+
+def _schema_problems(node: object, depth: int = 0) -> str | None:
+    if depth > MAX_SCHEMA_DEPTH:
+        return f"nested deeper than {MAX_SCHEMA_DEPTH} levels"
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in UNSAFE_SCHEMA_KEYWORDS:
+                return f"uses `{key}`, which is not supported"
+            if problem := _schema_problems(value, depth + 1):
+                return problem
+    elif isinstance(node, list):
+        for item in node:
+            if problem := _schema_problems(item, depth + 1):
+                return problem
+    return None
+
+
+class ResponseFormat(BaseModel):
+    """Answer with JSON matching a JSON Schema: the provider's structured-output mode is
+    used, and the answer is validated before it is returned.
+    """
+
+    name: str = Field(default="answer", pattern=NAME_PATTERN)
+    json_schema: dict[str, Any] = Field(
+        description=f"A JSON Schema (an object schema), at most {MAX_SCHEMA_CHARS} characters; "
+        "`pattern`, `patternProperties` and references are not supported."
+    )
+
+    @field_validator("json_schema")
+    @classmethod
+    def _bounded_schema(cls, schema: dict[str, Any]) -> dict[str, Any]:
+        if len(json.dumps(schema)) > MAX_SCHEMA_CHARS:
+            msg = f"the schema is longer than {MAX_SCHEMA_CHARS} characters"
+            raise ValueError(msg)
+        if schema.get("type") != "object":
+            msg = 'the schema must describe an object ("type": "object")'
+            raise ValueError(msg)
+        if problem := _schema_problems(schema):
+            msg = f"the schema {problem}"
+            raise ValueError(msg)
+        return schema
 
 
 class LLMRequest(BaseModel):
@@ -38,6 +90,20 @@ class LLMRequest(BaseModel):
     max_tokens: int = Field(default=1024, ge=1, le=32_000)
     temperature: float | None = Field(
         default=None, ge=0, le=2, description="Unset leaves the provider's default."
+    )
+    thinking: bool = Field(
+        default=False, description="Let the model think first (models that can: `LLM_MODELS`)."
+    )
+    effort: Effort | None = Field(
+        default=None, description="How hard a thinking model works; the model's default if unset."
+    )
+    tools: list[str] = Field(
+        default_factory=list,
+        max_length=MAX_TOOLS,
+        description="Names of the service's tools the model may call (`GET /llm/tools`).",
+    )
+    response_format: ResponseFormat | None = Field(
+        default=None, description="Answer with JSON matching this schema."
     )
     stream: bool = Field(default=False, description="Answer with Server-Sent Events.")
 
@@ -69,6 +135,9 @@ class TokenUsage(BaseModel):
     output_tokens: int = Field(default=0, ge=0)
     cache_read_tokens: int = Field(default=0, ge=0)
     cache_write_tokens: int = Field(default=0, ge=0)
+    reasoning_tokens: int = Field(
+        default=0, ge=0, description="The part of the output tokens spent thinking."
+    )
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -76,8 +145,37 @@ class TokenUsage(BaseModel):
         return self.input_tokens + self.output_tokens
 
 
+class ToolCall(BaseModel):
+    """``event: tool_call``: the model called one of the service's tools."""
+
+    id: str
+    name: str
+    arguments: str = Field(description="JSON text, as the model wrote it.")
+
+
+class ToolResult(BaseModel):
+    """``event: tool_result``: what the tool gave back to the model, or its error."""
+
+    id: str = Field(description="The `id` of the tool call.")
+    name: str
+    content: str
+    is_error: bool = False
+
+
+class ToolInfo(BaseModel):
+    name: str
+    description: str
+    parameters: dict[str, Any] = Field(description="The JSON Schema of its arguments.")
+
+
 class LLMResponse(BaseModel):
     text: str
+    output: Any = Field(
+        default=None, description="With `response_format`: the answer, parsed and validated."
+    )
+    tool_calls: list[ToolCall] = Field(default_factory=list, description="In the order made.")
+    tool_results: list[ToolResult] = Field(default_factory=list)
+    steps: int = Field(default=1, description="Model turns it took (tool calls add turns).")
     usage: TokenUsage
     cost: float = Field(description="US dollars, from the price table and the reported usage.")
     duration_ms: float
@@ -97,8 +195,10 @@ class StreamDelta(BaseModel):
 
 
 class StreamUsage(BaseModel):
-    """``event: usage``: the last event of a successful stream."""
+    """``event: usage``: the last event of a successful stream (every step added up)."""
 
+    output: Any = None
+    steps: int = 1
     usage: TokenUsage
     cost: float
     duration_ms: float

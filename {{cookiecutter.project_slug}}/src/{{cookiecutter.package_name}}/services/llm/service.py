@@ -572,6 +572,9 @@ class UnconfiguredProvider:
     async def stream(self, call: ProviderCall) -> AsyncGenerator[StreamChunk]:
         yield await self.complete(call)
 
+    async def count_tokens(self, call: ProviderCall) -> int | None:
+        return None
+
     async def check(self, *, reachability: bool) -> None:
         raise CheckFailedError(self._problem)
 

@@ -142,6 +142,9 @@ class TracedProvider:
                         _record_usage(span, chunk)  # so far: the stream may yet break off
                     yield chunk
 
+    async def count_tokens(self, call: ProviderCall) -> int | None:
+        return await self._provider.count_tokens(call)
+
     async def check(self, *, reachability: bool) -> None:
         await self._provider.check(reachability=reachability)
 

@@ -29,7 +29,7 @@ from pydantic import SecretStr
 from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.core.health import CheckFailedError
 from {{ cookiecutter.package_name }}.core.llm_types import ProviderName
-from {{ cookiecutter.package_name }}.models.llm import TokenUsage
+from {{ cookiecutter.package_name }}.models.llm import Message, TokenUsage
 from {{ cookiecutter.package_name }}.services.llm.providers.base import (
     Completion,
     ProviderCall,
@@ -76,6 +76,7 @@ class AnthropicProvider:
             if message.role == "user"
             else AssistantMessageParam(role="assistant", content=message.content)
             for message in call.messages
+            if isinstance(message, Message)
         ]
 
     def _system(self, call: ProviderCall) -> str | list[TextBlockParam] | anthropic.Omit:
@@ -193,6 +194,9 @@ class AnthropicProvider:
             msg = "anthropic stream ended before message_stop"
             raise ProviderError(msg)
         yield Completion(text="".join(parts), usage=so_far())
+
+    async def count_tokens(self, call: ProviderCall) -> int | None:
+        return None
 
     async def check(self, *, reachability: bool) -> None:
         if not reachability:

@@ -9,35 +9,100 @@ any SDK. They never retry themselves (the SDK clients run with
 import email.utils
 import time
 from collections.abc import AsyncGenerator, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
 
 import anyio
 
 from {{ cookiecutter.package_name }}.core.llm_types import ProviderName
-from {{ cookiecutter.package_name }}.models.llm import Message, TokenUsage
+from {{ cookiecutter.package_name }}.models.llm import Effort, Message, TokenUsage
 
 CLEANUP_TIMEOUT = 5.0
 
 
 @dataclass(frozen=True, slots=True)
+class ToolSpec:
+    """A tool offered to the model: its name, what it does, and its arguments' JSON Schema."""
+
+    name: str
+    description: str
+    parameters: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class ToolUse:
+    """The model asks for a tool. ``arguments`` is JSON text, as the model wrote it."""
+
+    id: str
+    name: str
+    arguments: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToolOutcome:
+    """What a tool gave back (or why it failed), for the model's next turn."""
+
+    id: str
+    content: str
+    is_error: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ToolStep:
+    """One model turn that called tools, and the tools' outcomes.
+
+    ``native`` is that turn as its provider returned it (thinking or reasoning items
+    included, which some models need back); another provider rebuilds it from the rest.
+    """
+
+    provider: ProviderName
+    text: str
+    calls: tuple[ToolUse, ...]
+    outcomes: tuple[ToolOutcome, ...]
+    native: tuple[Mapping[str, Any], ...] = ()
+
+
+Turn = Message | ToolStep
+
+
+@dataclass(frozen=True, slots=True)
+class OutputFormat:
+    """Answer with JSON that matches ``schema``."""
+
+    name: str
+    schema: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
 class ProviderCall:
     model: str
-    messages: Sequence[Message]
+    messages: Sequence[Turn]
     system: str | None
     max_tokens: int
-    temperature: float | None
+    temperature: float | None = None
+    thinking: bool = False
+    effort: Effort | None = None
+    tools: Sequence[ToolSpec] = ()
+    tool_choice: Literal["auto", "none"] = "auto"
+    output: OutputFormat | None = None
+
+
+FinishReason = Literal["stop", "max_tokens", "tool_calls", "refusal", "other"]
 
 
 @dataclass(frozen=True, slots=True)
 class Completion:
     text: str
     usage: TokenUsage
+    finish_reason: FinishReason = "stop"
+    tool_calls: tuple[ToolUse, ...] = ()
+    native: tuple[Mapping[str, Any], ...] = field(default=())
+    """The answer as the provider returned it, for a ``ToolStep`` (see there)."""
 
 
 StreamChunk = str | TokenUsage | Completion
 """A stream yields the text as it arrives, and the usage each time the provider reports it
-(the total so far), then one ``Completion`` with the final usage."""
+(the total so far), then one ``Completion`` with the final usage and any tool calls."""
 
 
 class ProviderError(Exception):
@@ -67,6 +132,9 @@ class LLMProvider(Protocol):
     async def complete(self, call: ProviderCall) -> Completion: ...
 
     def stream(self, call: ProviderCall) -> AsyncGenerator[StreamChunk]: ...
+
+    async def count_tokens(self, call: ProviderCall) -> int | None:
+        """The prompt's tokens as the provider counts them, or None where it cannot."""
 
     async def check(self, *, reachability: bool) -> None:
         """Raise ``CheckFailedError`` when the provider is not configured (or unreachable)."""

@@ -22,7 +22,7 @@ from pydantic import SecretStr
 from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.core.health import CheckFailedError
 from {{ cookiecutter.package_name }}.core.llm_types import ProviderName
-from {{ cookiecutter.package_name }}.models.llm import TokenUsage
+from {{ cookiecutter.package_name }}.models.llm import Message, TokenUsage
 from {{ cookiecutter.package_name }}.services.llm.providers.base import (
     Completion,
     ProviderCall,
@@ -54,6 +54,8 @@ def _messages(call: ProviderCall) -> list[ChatCompletionMessageParam]:
     if call.system is not None:
         messages.append(ChatCompletionSystemMessageParam(role="system", content=call.system))
     for message in call.messages:
+        if not isinstance(message, Message):
+            continue  # placeholder until tool steps are rendered
         if message.role == "user":
             messages.append(ChatCompletionUserMessageParam(role="user", content=message.content))
         else:
@@ -148,6 +150,9 @@ class OpenAIProvider:
             msg = "openai stream ended without a finish reason"
             raise ProviderError(msg)
         yield Completion(text="".join(parts), usage=usage)
+
+    async def count_tokens(self, call: ProviderCall) -> int | None:
+        return None
 
     async def check(self, *, reachability: bool) -> None:
         if not reachability:
