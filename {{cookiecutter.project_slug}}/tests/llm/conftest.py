@@ -44,6 +44,7 @@ API_KEYS = {
 {% endif %}
 }
 COMPLETE = "/api/v1/llm/complete"
+STREAM = "/api/v1/llm/stream"
 SECOND_MODEL = {
 {% if anthropic %}
     "anthropic": "claude-sonnet-4-6",

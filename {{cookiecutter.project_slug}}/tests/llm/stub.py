@@ -62,6 +62,8 @@ class StubProvider:
         self.script: deque[Reply] = deque()
         self.default = Reply()
         self.received: list[Received] = []
+        self.counted: list[dict[str, Any]] = []
+        """Bodies sent to a token-counting endpoint."""
         self.released = asyncio.Event()
 {% if cookiecutter.auth != "none" %}
         self.arrived = asyncio.Event()
@@ -113,8 +115,37 @@ ANTHROPIC_ERRORS = {
 }
 
 
+def anthropic_tool_uses(reply: Reply) -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (f"toolu_stub_{index}", name, arguments)
+        for index, (name, arguments) in enumerate(reply.tool_calls)
+    ]
+
+
+def anthropic_stop_reason(reply: Reply) -> str:
+    return "tool_use" if reply.tool_calls else "end_turn"
+
+
+def anthropic_refusal(body: dict[str, Any]) -> str | None:
+    """What the real API refuses with a 400 that the service must never send."""
+    if "thinking" in body and "temperature" in body:
+        return "temperature may not be set with thinking"
+    asked: set[str] = set()
+    for message in body["messages"]:
+        content = message["content"]
+        blocks = content if isinstance(content, list) else []
+        if message["role"] == "assistant":
+            asked = {block["id"] for block in blocks if block["type"] == "tool_use"}
+            continue
+        for block in blocks:
+            if block["type"] == "tool_result" and block["tool_use_id"] not in asked:
+                return f"tool_result {block['tool_use_id']} answers no tool_use"
+        asked = set()
+    return None
+
+
 async def anthropic_events(
-    stub: StubProvider, reply: Reply, model: str, usage: dict[str, int]
+    stub: StubProvider, reply: Reply, model: str, usage: dict[str, Any]
 ) -> AsyncIterator[bytes]:
     if reply.malformed:
         yield b"event: message_start\ndata: {not json\n\n"
@@ -147,29 +178,48 @@ async def anthropic_events(
         if index == 0 and reply.hold:
             await stub.released.wait()
     yield sse({"type": "content_block_stop", "index": 0}, "content_block_stop")
+    for index, (tool_id, name, arguments) in enumerate(anthropic_tool_uses(reply), start=1):
+        tool_use = {"type": "tool_use", "id": tool_id, "name": name, "input": {}}
+        yield sse(
+            {"type": "content_block_start", "index": index, "content_block": tool_use},
+            "content_block_start",
+        )
+        delta = {"type": "input_json_delta", "partial_json": json.dumps(arguments)}
+        yield sse(
+            {"type": "content_block_delta", "index": index, "delta": delta}, "content_block_delta"
+        )
+        yield sse({"type": "content_block_stop", "index": index}, "content_block_stop")
     yield sse(
         {
             "type": "message_delta",
-            "delta": {"stop_reason": "end_turn", "stop_sequence": None},
-            "usage": {"output_tokens": reply.output_tokens},
+            "delta": {"stop_reason": anthropic_stop_reason(reply), "stop_sequence": None},
+            "usage": {
+                "output_tokens": reply.output_tokens,
+                "output_tokens_details": {"thinking_tokens": reply.reasoning_tokens},
+            },
         },
         "message_delta",
     )
     yield sse({"type": "message_stop"}, "message_stop")
 
 
+def anthropic_error(status: int, message: str, headers: dict[str, str]) -> Response:
+    error = {"type": ANTHROPIC_ERRORS.get(status, "api_error"), "message": message}
+    return JSONResponse({"type": "error", "error": error}, status_code=status, headers=headers)
+
+
 async def anthropic_messages(stub: StubProvider, request: Request) -> Response:
     reply, body = await stub.take(request)
+    if refusal := anthropic_refusal(body):
+        return anthropic_error(400, refusal, {})
     if reply.status != 200:
-        error = {"type": ANTHROPIC_ERRORS.get(reply.status, "api_error"), "message": "Stub says no"}
-        return JSONResponse(
-            {"type": "error", "error": error}, status_code=reply.status, headers=reply.headers
-        )
+        return anthropic_error(reply.status, "Stub says no", reply.headers)
     usage = {
         "input_tokens": reply.input_tokens - reply.cache_read_tokens - reply.cache_write_tokens,
         "output_tokens": reply.output_tokens,
         "cache_read_input_tokens": reply.cache_read_tokens,
         "cache_creation_input_tokens": reply.cache_write_tokens,
+        "output_tokens_details": {"thinking_tokens": reply.reasoning_tokens},
     }
     if body.get("stream"):
         events = anthropic_events(stub, reply, body["model"], usage)
@@ -183,12 +233,26 @@ async def anthropic_messages(stub: StubProvider, request: Request) -> Response:
         "type": "message",
         "role": "assistant",
         "model": body["model"],
-        "content": [{"type": "text", "text": reply.text}],
-        "stop_reason": "end_turn",
+        "content": [
+            *([{"type": "text", "text": reply.text}] if reply.text else []),
+            *(
+                {"type": "tool_use", "id": tool_id, "name": name, "input": arguments}
+                for tool_id, name, arguments in anthropic_tool_uses(reply)
+            ),
+        ],
+        "stop_reason": anthropic_stop_reason(reply),
         "stop_sequence": None,
         "usage": usage,
     }
     return JSONResponse(message, headers={"request-id": "req_stub"})
+
+
+async def anthropic_count_tokens(stub: StubProvider, request: Request) -> Response:
+    """A deterministic count: a token per four characters of what would be sent."""
+    body: dict[str, Any] = await request.json()
+    stub.counted.append(body)
+    sent = json.dumps([body.get("system"), body["messages"], body.get("tools")])
+    return JSONResponse({"input_tokens": len(sent) // 4})
 
 
 async def anthropic_models(stub: StubProvider, request: Request) -> Response:
@@ -298,6 +362,12 @@ class ProviderStub:
                     "/anthropic/v1",
                     routes=[
                         route("/messages", anthropic_messages, self.anthropic, "POST"),
+                        route(
+                            "/messages/count_tokens",
+                            anthropic_count_tokens,
+                            self.anthropic,
+                            "POST",
+                        ),
                         route("/models", anthropic_models, self.anthropic, "GET"),
                     ],
                 ),

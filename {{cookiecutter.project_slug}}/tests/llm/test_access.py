@@ -17,7 +17,7 @@ from tests.conftest import ADMIN_EMAIL, Account, Serve, Start, app_of, bearer, l
 {% else %}
 from tests.conftest import Account, Serve, Start, app_of
 {% endif %}
-from tests.llm.conftest import COMPLETE
+from tests.llm.conftest import COMPLETE, STREAM
 from tests.llm.stub import Reply, StubProvider
 
 USAGE = "/api/v1/llm/usage"
@@ -41,7 +41,7 @@ async def test_a_caller_without_a_credential_gets_a_401_and_no_completion(
     ):
         responses = [
             await http.post(COMPLETE, json=PROMPT),
-            await http.post(COMPLETE, json={**PROMPT, "stream": True}),
+            await http.post(STREAM, json=PROMPT),
             await http.get(USAGE),
         ]
 

@@ -18,7 +18,7 @@ from httpx import AsyncClient
 from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.core.llm_types import ProviderName
 from tests.conftest import Serve, Start, app_of
-from tests.llm.conftest import COMPLETE, OverHttp, calls_logged, sse_events
+from tests.llm.conftest import COMPLETE, STREAM, OverHttp, calls_logged, sse_events
 from tests.llm.stub import Reply, StubProvider
 
 PROMPT = "Tell me about foxes"
@@ -77,7 +77,7 @@ async def test_a_client_that_leaves_a_stream_early_is_charged_what_it_used(
         over_http(app) as url,
         AsyncClient(base_url=url, headers=headers) as client,
     ):
-        async with client.stream("POST", COMPLETE, json={"prompt": PROMPT, "stream": True}) as sse:
+        async with client.stream("POST", STREAM, json={"prompt": PROMPT}) as sse:
             assert await anext(sse_events(sse)) == ("delta", {"text": "The"})
         # Gone before the rest and the usage event: the provider is cancelled.
         await asyncio.wait_for(primary.disconnected.wait(), WAIT)
@@ -109,7 +109,7 @@ async def test_a_stream_that_fails_midway_is_charged_what_it_used(
         over_http(app) as url,
         AsyncClient(base_url=url, headers=headers) as client,
     ):
-        async with client.stream("POST", COMPLETE, json={"prompt": PROMPT, "stream": True}) as sse:
+        async with client.stream("POST", STREAM, json={"prompt": PROMPT}) as sse:
             events = [name async for name, _ in sse_events(sse)]
         call = await call_logged(capsys)
         refused = await client.post(COMPLETE, json={"prompt": PROMPT})

@@ -49,6 +49,7 @@ async def test_a_completion_reports_its_usage_and_cost(
         "output_tokens": 200,
         "cache_read_tokens": 0,
         "cache_write_tokens": 0,
+        "reasoning_tokens": 0,
         "total_tokens": 1200,
     }
     assert body["cost"] == pytest.approx(
@@ -106,7 +107,9 @@ async def test_anthropic_prompt_caching_is_requested_reported_and_costed(
     primary.will(
         Reply(input_tokens=1000, cache_read_tokens=600, cache_write_tokens=300, output_tokens=50)
     )
-    caching = settings.model_copy(update={"anthropic_prompt_caching": True})
+    caching = settings.model_copy(
+        update={"anthropic_prompt_caching": True, "anthropic_cache_ttl": "1h"}
+    )
 
     async with serve(create_app(caching)) as client:
         response = await client.post(
@@ -126,9 +129,10 @@ async def test_anthropic_prompt_caching_is_requested_reported_and_costed(
         + per_million(50, price.output)
     )
     [sent] = primary.received
-    assert sent.body["cache_control"] == {"type": "ephemeral"}
+    cache_point = {"type": "ephemeral", "ttl": "1h"}
+    assert sent.body["cache_control"] == cache_point
     assert sent.body["system"] == [
-        {"type": "text", "text": "A long manual...", "cache_control": {"type": "ephemeral"}}
+        {"type": "text", "text": "A long manual...", "cache_control": cache_point}
     ]
 {% endif %}
 {% if openai %}

@@ -10,7 +10,7 @@ from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.core.llm_types import ProviderName
 from {{ cookiecutter.package_name }}.main import create_app
 from tests.conftest import Serve
-from tests.llm.conftest import COMPLETE
+from tests.llm.conftest import COMPLETE, STREAM
 from tests.llm.stub import Reply, StubProvider
 from tests.test_metrics import sample
 from tests.test_tracing import traced_app
@@ -101,7 +101,7 @@ async def test_a_streamed_answer_is_one_span_until_its_end(
     primary.will(Reply(input_tokens=30, output_tokens=4))
 
     async with serve(traced_app(settings, exporter)) as client:
-        response = await client.post(COMPLETE, json={"prompt": "Hello?", "stream": True})
+        response = await client.post(STREAM, json={"prompt": "Hello?"})
 
     assert "event: usage" in response.text
     [span] = llm_spans(exporter)

@@ -5,7 +5,7 @@ from httpx import AsyncClient
 
 from {{ cookiecutter.package_name }}.core.config import Settings
 from tests.conftest import Serve, app_of
-from tests.llm.conftest import API_KEYS, COMPLETE, calls_logged
+from tests.llm.conftest import API_KEYS, COMPLETE, STREAM, calls_logged
 from tests.llm.stub import Reply, StubProvider
 
 SECRET_PROMPT = "my card number is 4111-1111"
@@ -23,9 +23,9 @@ async def test_calls_are_logged_once_each_without_prompt_answer_or_key(
     verbose = settings.model_copy(update={"log_level": "DEBUG"})
 
     async with serve(app_of(verbose)) as client:
-        for stream in (False, True):
-            request = {"prompt": SECRET_PROMPT, "system": SECRET_PROMPT, "stream": stream}
-            response = await client.post(COMPLETE, json=request)
+        for path in (COMPLETE, STREAM):
+            request = {"prompt": SECRET_PROMPT, "system": SECRET_PROMPT}
+            response = await client.post(path, json=request)
             assert SECRET_ANSWER.split()[-1] in response.text
 
     output = capsys.readouterr().out
@@ -85,16 +85,24 @@ async def test_readiness_can_also_ask_the_provider(
     assert "unreachable" in unreachable.json()["checks"]["llm"]["detail"]
 
 
-async def test_the_endpoint_is_documented(client: AsyncClient) -> None:
+async def test_the_endpoints_and_the_stream_events_are_documented(client: AsyncClient) -> None:
     schema = (await client.get("/openapi.json")).json()
 
-    operation = schema["paths"]["/api/v1/llm/complete"]["post"]
-    assert set(operation["responses"]["200"]["content"]) == {
-        "application/json",
-        "text/event-stream",
+    complete = schema["paths"]["/api/v1/llm/complete"]["post"]
+    assert set(complete["responses"]["200"]["content"]) == {"application/json"}
+    stream = schema["paths"]["/api/v1/llm/stream"]["post"]
+    [(media_type, content)] = stream["responses"]["200"]["content"].items()
+    assert media_type == "text/event-stream"
+    events = {
+        item["properties"]["event"]["const"]: item["properties"]["data"]["contentSchema"]
+        for item in content["itemSchema"]["oneOf"]
     }
+    assert set(events) == {"delta", "tool_call", "tool_result", "usage", "error"}
+    assert "steps" in events["usage"]["properties"]
 {% if cookiecutter.auth != "none" %}
-    assert {"400", "401", "403", "422", "429", "503", "504"} <= set(operation["responses"])
+    problems = {"400", "401", "403", "422", "429", "502", "503", "504"}
 {% else %}
-    assert {"400", "422", "429", "503", "504"} <= set(operation["responses"])
+    problems = {"400", "422", "429", "502", "503", "504"}
 {% endif %}
+    assert problems <= set(complete["responses"])
+    assert problems <= set(stream["responses"])

@@ -9,7 +9,7 @@ from purgatory.domain import model as breaker_model
 
 from {{ cookiecutter.package_name }}.core.config import Settings
 from tests.conftest import Serve, app_of
-from tests.llm.conftest import COMPLETE, calls_logged, log_lines
+from tests.llm.conftest import COMPLETE, STREAM, calls_logged, log_lines
 {% if cookiecutter.llm == "anthropic_and_openai" %}
 from tests.llm.stub import ProviderStub, Reply, StubProvider
 {% else %}
@@ -201,7 +201,7 @@ async def test_an_open_circuit_is_skipped_without_a_call(
 async def test_both_providers_failing_is_a_503(client: AsyncClient, stub: ProviderStub) -> None:
     stub.anthropic.default = stub.openai.default = Reply(status=500)
 
-    response = await client.post(COMPLETE, json={**PROMPT, "stream": True})
+    response = await client.post(STREAM, json=PROMPT)
 
     assert response.status_code == 503
     assert response.json()["code"] == "service_unavailable"

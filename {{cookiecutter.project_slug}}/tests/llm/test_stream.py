@@ -7,10 +7,10 @@ from httpx import AsyncClient
 
 from {{ cookiecutter.package_name }}.core.config import Settings
 from tests.conftest import Start, app_of
-from tests.llm.conftest import COMPLETE, OverHttp, calls_logged, sse_events
+from tests.llm.conftest import STREAM, OverHttp, calls_logged, sse_events
 from tests.llm.stub import Reply, StubProvider
 
-STREAM = {"prompt": "Tell me about foxes", "stream": True}
+QUESTION = {"prompt": "Tell me about foxes"}
 DISCONNECT_WAIT = 10
 
 
@@ -25,7 +25,7 @@ async def test_tokens_are_forwarded_as_they_arrive_and_the_usage_comes_last(
 ) -> None:
     primary.will(Reply(text="The quick brown fox", input_tokens=30, output_tokens=4, hold=True))
 
-    async with live.stream("POST", COMPLETE, json=STREAM) as response:
+    async with live.stream("POST", STREAM, json=QUESTION) as response:
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")
         events = sse_events(response)
@@ -75,7 +75,7 @@ async def test_a_client_that_leaves_cancels_the_upstream_request(
         async with (
             AsyncClient(base_url=url) as client,
 {% endif %}
-            client.stream("POST", COMPLETE, json=STREAM) as response,
+            client.stream("POST", STREAM, json=QUESTION) as response,
         ):
             assert await anext(sse_events(response)) == ("delta", {"text": "The"})
         # The stub was never released: only the client leaving ends its stream.
@@ -93,7 +93,7 @@ async def test_a_failure_midway_ends_the_stream_with_an_error_event(
 ) -> None:
     primary.will(Reply(fail_midway=True))
 
-    async with live.stream("POST", COMPLETE, json=STREAM) as response:
+    async with live.stream("POST", STREAM, json=QUESTION) as response:
         events = [event async for event in sse_events(response)]
 
     assert response.status_code == 200
@@ -111,7 +111,7 @@ async def test_a_failure_before_the_first_token_is_a_problem_response(
 ) -> None:
     primary.will(Reply(malformed=True))
 
-    response = await client.post(COMPLETE, json=STREAM)
+    response = await client.post(STREAM, json=QUESTION)
 
     assert response.status_code == 503
     assert response.headers["content-type"] == "application/problem+json"
@@ -124,7 +124,7 @@ async def test_a_stream_is_retried_until_its_first_token(
 ) -> None:
     primary.will(Reply(status=503), Reply(text="Second time lucky"))
 
-    async with live.stream("POST", COMPLETE, json=STREAM) as response:
+    async with live.stream("POST", STREAM, json=QUESTION) as response:
         events = [event async for event in sse_events(response)]
 
     text = "".join(data["text"] for name, data in events if name == "delta")

@@ -23,7 +23,7 @@ from tests.conftest import Serve, Start, app_of
 from {{ cookiecutter.package_name }}.scripts.create_admin import CreatedAdmin
 from tests.conftest import Account, Serve, app_of, sign_up
 {% endif %}
-from tests.llm.conftest import COMPLETE, SECOND_MODEL, log_lines
+from tests.llm.conftest import COMPLETE, SECOND_MODEL, STREAM, log_lines
 from tests.llm.stub import Reply, StubProvider
 
 USAGE = "/api/v1/llm/usage"
@@ -93,9 +93,7 @@ async def test_usage_adds_up_calls_per_day_and_model(
     answered = (await client.post(COMPLETE, json=deterministic)).json()
     cached = (await client.post(COMPLETE, json=deterministic)).json()
     refused = await client.post(COMPLETE, json={"prompt": "Something the provider refuses"})
-    streamed = await client.post(
-        COMPLETE, json={"prompt": "Stream it", "model": second_model, "stream": True}
-    )
+    streamed = await client.post(STREAM, json={"prompt": "Stream it", "model": second_model})
     response = await client.get(USAGE)
 
     assert cached["cached"] is True

@@ -101,6 +101,7 @@ from {{ cookiecutter.package_name }}.services.auth_service import (
 {% endif %}
 {% if llm %}
 from {{ cookiecutter.package_name }}.services.llm.service import LLMService
+from {{ cookiecutter.package_name }}.services.llm.tools import Toolbox, ToolContext
 {% endif %}
 {% if llm and db %}
 from {{ cookiecutter.package_name }}.services.llm.usage_store import UsageReports
@@ -410,4 +411,30 @@ ApiKeyServiceDep = Annotated[ApiKeyService, Depends(get_api_key_service)]
 {% endif %}
 {% if llm and db %}
 UsageReportsDep = Annotated[UsageReports, Depends(get_usage_reports)]
+{% endif %}
+{% if llm %}
+
+
+{% if auth and db %}
+async def get_toolbox(
+    llm: LLMServiceDep, caller: CallerIdDep, principal: PrincipalDep, notes: NoteServiceDep
+) -> Toolbox:
+    """The LLM's tools, run for the caller: what a tool reaches is what they may reach."""
+    return llm.toolbox(ToolContext(caller=caller, scopes=principal.scopes, notes=notes))
+{% elif auth %}
+async def get_toolbox(llm: LLMServiceDep, caller: CallerIdDep, principal: PrincipalDep) -> Toolbox:
+    """The LLM's tools, run for the caller: what a tool reaches is what they may reach."""
+    return llm.toolbox(ToolContext(caller=caller, scopes=principal.scopes))
+{% elif db %}
+async def get_toolbox(llm: LLMServiceDep, caller: CallerIdDep, notes: NoteServiceDep) -> Toolbox:
+    """The LLM's tools, run for the caller."""
+    return llm.toolbox(ToolContext(caller=caller, notes=notes))
+{% else %}
+async def get_toolbox(llm: LLMServiceDep, caller: CallerIdDep) -> Toolbox:
+    """The LLM's tools, run for the caller."""
+    return llm.toolbox(ToolContext(caller=caller))
+{% endif %}
+
+
+ToolboxDep = Annotated[Toolbox, Depends(get_toolbox)]
 {% endif %}

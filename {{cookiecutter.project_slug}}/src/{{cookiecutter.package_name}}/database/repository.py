@@ -26,7 +26,7 @@ from uuid import UUID
 {% if cookiecutter.llm != "none" %}
 {% set sqlalchemy_names = sqlalchemy_names + ["RowMapping", "case"] %}
 {% endif %}
-{% set sqlalchemy_names = sqlalchemy_names + ["func", "inspect", "select"] %}
+{% set sqlalchemy_names = sqlalchemy_names + ["func", "inspect", "or_", "select"] %}
 {% if jwt %}
 {% set sqlalchemy_names = sqlalchemy_names + ["update"] %}
 {% endif %}
@@ -153,8 +153,17 @@ class NoteRepository(Repository[Note]):
     load_options = (joinedload(Note.owner),)
 
     @staticmethod
-    def filters(*, owner_id: UUID | None = None) -> list[ColumnElement[bool]]:
-        return [Note.owner_id == owner_id] if owner_id is not None else []
+    def filters(
+        *, owner_id: UUID | None = None, text: str | None = None
+    ) -> list[ColumnElement[bool]]:
+        conditions: list[ColumnElement[bool]] = []
+        if owner_id is not None:
+            conditions.append(Note.owner_id == owner_id)
+        if text is not None:
+            # ``autoescape``: the text's own % and _ match themselves, not any characters.
+            columns = (Note.title, Note.body)
+            conditions.append(or_(*(column.icontains(text, autoescape=True) for column in columns)))
+        return conditions
 
 
 class AuditLogRepository(Repository[AuditLogEntry]):

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 {% endif %}
 from typing import Any, Literal, Self
 
+import jsonschema_rs
 from pydantic import BaseModel, Field, computed_field, field_validator, model_validator
 
 from {{ cookiecutter.package_name }}.core.llm_types import ProviderName
@@ -15,9 +16,12 @@ MAX_SCHEMA_CHARS = 16_384
 MAX_SCHEMA_DEPTH = 16
 MAX_TOOLS = 16
 NAME_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
-# Keywords whose regular expressions would run on the model's answer: Python's engine
-# backtracks, so a client's pattern could make validation take exponential time.
-UNSAFE_SCHEMA_KEYWORDS = frozenset({"pattern", "patternProperties", "$dynamicRef", "$ref"})
+# Keywords refused in a client's schema: references (which could point anywhere) and
+# regular expressions (a backtracking pattern could make validating an answer take
+# exponential time).
+UNSAFE_SCHEMA_KEYWORDS = frozenset(
+    {"pattern", "patternProperties", "$ref", "$dynamicRef", "$recursiveRef"}
+)
 
 Effort = Literal["low", "medium", "high", "max"]
 {% if cookiecutter.database != "none" %}
@@ -70,6 +74,11 @@ class ResponseFormat(BaseModel):
         if problem := _schema_problems(schema):
             msg = f"the schema {problem}"
             raise ValueError(msg)
+        try:
+            jsonschema_rs.validator_for(schema)
+        except ValueError as exc:
+            msg = f"the schema is not valid: {exc}"
+            raise ValueError(msg[:300]) from exc
         return schema
 
 
@@ -105,7 +114,6 @@ class LLMRequest(BaseModel):
     response_format: ResponseFormat | None = Field(
         default=None, description="Answer with JSON matching this schema."
     )
-    stream: bool = Field(default=False, description="Answer with Server-Sent Events.")
 
     @model_validator(mode="after")
     def _prompt_or_messages(self) -> Self:

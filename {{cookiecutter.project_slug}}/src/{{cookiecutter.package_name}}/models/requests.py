@@ -121,6 +121,13 @@ class UserQuery(PageQuery):
 
 class NoteQuery(PageQuery):
     owner_id: UUID | None = None
+    text: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        pattern=NO_NUL,
+        description="Only notes whose title or body contains this text (any case).",
+    )
 
 
 class AuditLogQuery(PageQuery):

@@ -63,7 +63,7 @@ class NoteService:
         return note
 
     async def get_page(self, query: NoteQuery) -> tuple[list[Note], int]:
-        filters = self.notes.filters(owner_id=query.owner_id)
+        filters = self.notes.filters(owner_id=query.owner_id, text=query.text)
 {% if cookiecutter.auth != "none" %}
         if not self.principal.is_admin:
             filters += self.notes.filters(owner_id=self.principal.user_id)

@@ -1,15 +1,19 @@
 {% set anthropic = cookiecutter.llm in ["anthropic", "anthropic_and_openai"] %}
 {% set openai = cookiecutter.llm in ["openai", "anthropic_and_openai"] %}
-"""LLM calls: limits, cache, retries, circuit breakers, fallback, usage and cost.
+"""LLM calls: limits, cache, retries, circuit breakers, fallback, tools, usage and cost.
 
 ``LLMService`` is the one way the API reaches a provider. For each call it
-counts the caller's requests and tokens, answers identical deterministic
-requests from the cache, and otherwise tries the configured providers in
-order: each with a few tries (exponential backoff with jitter, or the wait the
-provider asked for, up to a cap) behind its own circuit breaker, falling back
-to the next provider when one fails. Every call, whatever its outcome, is
-handed once to the usage recorders, with what it used: the usage the provider
-reported, or for a call that broke off (a failure midway, a client that left,
+checks that the model takes what the request asks for, counts the caller's
+requests and tokens, answers identical deterministic requests from the cache,
+and otherwise tries the configured providers in order: each with a few tries
+(exponential backoff with jitter, or the wait the provider asked for, up to a
+cap) behind its own circuit breaker, falling back to the next provider when one
+fails. When the model calls tools, they run and the model is asked again, up to
+``LLM_MAX_TOOL_STEPS`` turns, on the provider that answered first; an answer in
+a ``response_format`` is validated (and asked for once more if invalid). Every
+call, whatever its outcome, is
+handed once to the usage recorders, with what all its turns used: the usage the
+provider reported, or for a turn that broke off (a failure midway, a client that left,
 a timeout) what was reported until then, completed by estimates (the prompt's
 length, the text received).
 """
@@ -22,11 +26,12 @@ import ssl
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack, aclosing, asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache, partial
 from http import HTTPStatus
-from typing import TypeVar
+from typing import Any, TypeVar
 
+import jsonschema_rs
 import structlog
 from asgi_correlation_id import correlation_id
 from cashews import Cache
@@ -48,12 +53,13 @@ from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.core.errors import (
     AppError,
     BadRequestError,
+    InvalidRequestError,
     ServiceUnavailableError,
 )
 from {{ cookiecutter.package_name }}.core.health import CheckFailedError
 from {{ cookiecutter.package_name }}.core.llm_types import ProviderName
 from {{ cookiecutter.package_name }}.core.outage import Outage
-from {{ cookiecutter.package_name }}.core.problems import ProblemDetail
+from {{ cookiecutter.package_name }}.core.problems import FieldError, ProblemDetail
 from {{ cookiecutter.package_name }}.core.rate_limit import RateLimiter
 {% if cookiecutter.redis == "yes" %}
 from {{ cookiecutter.package_name }}.core.redis import redis_timeouts
@@ -61,21 +67,29 @@ from {{ cookiecutter.package_name }}.core.redis import redis_timeouts
 from {{ cookiecutter.package_name }}.models.llm import (
     LLMRequest,
     LLMResponse,
+    Message,
     StreamDelta,
     StreamUsage,
     TokenUsage,
+    ToolCall,
+    ToolInfo,
+    ToolResult,
 )
+from {{ cookiecutter.package_name }}.services.llm.catalog import service_tools
 {% if anthropic %}
 from {{ cookiecutter.package_name }}.services.llm.providers.anthropic import AnthropicProvider
 {% endif %}
 from {{ cookiecutter.package_name }}.services.llm.providers.base import (
     Completion,
     LLMProvider,
+    OutputFormat,
     ProviderCall,
     ProviderError,
     ProviderRejectedError,
     StreamChunk,
+    ToolStep,
     TransientProviderError,
+    Turn,
     cleanup_scope,
 )
 from {{ cookiecutter.package_name }}.services.llm.providers.fake import FakeProvider
@@ -91,6 +105,12 @@ from {{ cookiecutter.package_name }}.services.llm.quota import (
 {% if cookiecutter.observability == "yes" %}
 from {{ cookiecutter.package_name }}.services.llm.telemetry import TracedProvider
 {% endif %}
+from {{ cookiecutter.package_name }}.services.llm.tools import (
+    Tool,
+    Toolbox,
+    ToolContext,
+    ToolRegistry,
+)
 from {{ cookiecutter.package_name }}.services.llm.usage import (
     CallStatus,
     LLMCallRecord,
@@ -100,9 +120,14 @@ from {{ cookiecutter.package_name }}.services.llm.usage import (
 )
 
 T = TypeVar("T")
-StreamEvent = StreamDelta | StreamUsage | ProblemDetail
-"""Deltas, then one ``StreamUsage``, or a ``ProblemDetail`` if the stream fails midway."""
+StreamEvent = StreamDelta | ToolCall | ToolResult | StreamUsage | ProblemDetail
+"""Deltas (with the tool calls and their results between the turns), then one
+``StreamUsage``, or a ``ProblemDetail`` if the stream fails midway."""
 OpenedStream = tuple[AsyncGenerator[StreamChunk], StreamChunk]
+Candidates = list[tuple[LLMProvider, ProviderCall]]
+OUTPUT_RETRY_PROMPT = (
+    "That answer is not valid: {problem}. Answer again with only the JSON, matching the schema."
+)
 
 logger = structlog.get_logger(__name__)
 
@@ -110,6 +135,47 @@ logger = structlog.get_logger(__name__)
 class LLMTimeoutError(AppError):
     status_code = HTTPStatus.GATEWAY_TIMEOUT
     code = "llm_timeout"
+
+
+class LLMOutputInvalidError(AppError):
+    """The model's answer did not match the requested ``response_format``, twice."""
+
+    status_code = HTTPStatus.BAD_GATEWAY
+    code = "llm_output_invalid"
+
+
+class _InvalidOutputError(ValueError):
+    pass
+
+
+def _plus(first: TokenUsage, second: TokenUsage) -> TokenUsage:
+    return TokenUsage(
+        input_tokens=first.input_tokens + second.input_tokens,
+        output_tokens=first.output_tokens + second.output_tokens,
+        cache_read_tokens=first.cache_read_tokens + second.cache_read_tokens,
+        cache_write_tokens=first.cache_write_tokens + second.cache_write_tokens,
+        reasoning_tokens=first.reasoning_tokens + second.reasoning_tokens,
+    )
+
+
+def _parse_output(request: LLMRequest, text: str) -> Any:
+    """The answer as JSON that matches ``request.response_format``."""
+    if request.response_format is None:
+        return None
+    try:
+        output = json.loads(text)
+    except ValueError as exc:
+        msg = "it is not JSON"
+        raise _InvalidOutputError(msg) from exc
+    validator = jsonschema_rs.validator_for(request.response_format.json_schema)
+    if error := next(validator.iter_errors(output), None):
+        path = "/".join(map(str, error.instance_path)) or "the answer"
+        raise _InvalidOutputError(f"{path}: {error.message}"[:300])
+    return output
+
+
+def _field_error(field_name: str, message: str) -> FieldError:
+    return FieldError(loc=["body", field_name], msg=message, type="unsupported_by_model")
 
 
 @dataclass
@@ -135,7 +201,10 @@ class _Call:
     reported: TokenUsage | None = None
     """The usage the provider reported so far (a stream reports it as it goes)."""
     received: list[str] = field(default_factory=list)
-    """The text streamed so far."""
+    """The text streamed so far (of this turn)."""
+    spent: TokenUsage = field(default_factory=TokenUsage)
+    """What the turns finished so far used (a tool call asks the model again)."""
+    steps: int = 0
 
     @property
     def duration_ms(self) -> float:
@@ -150,6 +219,10 @@ class _Call:
                 "output_tokens": max(reported.output_tokens, tokens_in("".join(self.received))),
             }
         )
+
+    def turn_done(self, usage: TokenUsage) -> None:
+        self.spent, self.steps = _plus(self.spent, usage), self.steps + 1
+        self.reached, self.reported, self.received = False, None, []
 
     def succeeded(self, usage: TokenUsage, cost: float, answer: str) -> None:
         self.usage, self.cost, self.answer, self.status = usage, cost, answer, "ok"
@@ -182,8 +255,10 @@ class LLMService:
         breakers: AsyncCircuitBreakerFactory,
         quota: LLMQuota,
         recorders: Sequence[UsageRecorder],
+        tools: ToolRegistry,
     ) -> None:
         self._settings = settings
+        self._tools = tools
         self._providers = providers
         self._cache = cache
         self._breakers = breakers
@@ -205,10 +280,26 @@ class LLMService:
         if problems:
             raise CheckFailedError("; ".join(problems))
 
-    async def complete(self, request: LLMRequest, caller: str) -> LLMResponse:
+    @property
+    def tools(self) -> list[ToolInfo]:
+        return self._tools.info()
+
+    def toolbox(self, context: ToolContext) -> Toolbox:
+        """The service's tools, run for the caller of ``context``."""
+        return self._tools.toolbox(context, timeout=self._settings.llm_tool_timeout)
+
+    async def complete(
+        self,
+        request: LLMRequest,
+        caller: str,
+        *,
+        toolbox: Toolbox | None = None,
+        history: Sequence[Turn] = (),
+    ) -> LLMResponse:
+        """``history``: the turns before the request's (a stored conversation)."""
         call = _Call(caller=caller, streamed=False, prompt_tokens=estimate_prompt_tokens(request))
         try:
-            return await self._complete(request, call)
+            return await self._complete(request, call, toolbox, history)
         except BaseException as exc:
             call.failed(exc)
             raise
@@ -217,11 +308,18 @@ class LLMService:
                 self._settle(call)
                 await self._record(request, call)
 
-    async def stream(self, request: LLMRequest, caller: str) -> AsyncGenerator[StreamEvent]:
+    async def stream(
+        self,
+        request: LLMRequest,
+        caller: str,
+        *,
+        toolbox: Toolbox | None = None,
+        history: Sequence[Turn] = (),
+    ) -> AsyncGenerator[StreamEvent]:
         """Errors before the first event are raised; later ones end the stream as an event."""
         call = _Call(caller=caller, streamed=True, prompt_tokens=estimate_prompt_tokens(request))
         try:
-            async with aclosing(self._stream(request, call)) as events:
+            async with aclosing(self._stream(request, call, toolbox, history)) as events:
                 async for event in events:
                     yield event
         except BaseException as exc:
@@ -232,14 +330,19 @@ class LLMService:
                 self._settle(call)
                 await self._record(request, call)
 
-    async def _complete(self, request: LLMRequest, call: _Call) -> LLMResponse:
-        candidates = self._candidates(request, call)
+    async def _complete(
+        self, request: LLMRequest, call: _Call, toolbox: Toolbox | None, history: Sequence[Turn]
+    ) -> LLMResponse:
+        candidates = self._candidates(request, call, history)
+        offered = self._offered(request, toolbox)
         await self._quota.admit(call.caller)
 {% if cookiecutter.auth != "none" %}
         cache_key = self._cache_key(request, candidates[0][1].model, call.caller)
 {% else %}
         cache_key = self._cache_key(request, candidates[0][1].model)
 {% endif %}
+        if history or offered:
+            cache_key = None
         if cache_key and (hit := await self._cached(cache_key)):
             call.provider, call.model, call.cached = hit.provider, hit.model, True
             call.succeeded(TokenUsage(), 0.0, hit.text)
@@ -254,18 +357,35 @@ class LLMService:
                 }
             )
         await self._quota.reserve(call.caller, estimate_tokens(request))
+        calls: list[ToolCall] = []
+        results: list[ToolResult] = []
         try:
             async with asyncio.timeout(self._settings.llm_total_timeout):
-                provider, provider_call, completion = await self._first_available(
-                    candidates, _completion_from, call
+                for _ in range(self._settings.llm_max_tool_steps):
+                    provider, provider_call, completion = await self._first_available(
+                        candidates, _completion_from, call
+                    )
+                    call.turn_done(completion.usage)
+                    if not (completion.tool_calls and offered and toolbox):
+                        break
+                    step = await self._run_tools(provider, completion, offered, toolbox)
+                    calls += _tool_calls(step)
+                    results += _tool_results(step)
+                    candidates = self._next_turn(provider, provider_call, step, call)
+                output, completion = await self._checked_output(
+                    request, provider, provider_call, completion, call
                 )
         except TimeoutError as exc:
             raise LLMTimeoutError("The LLM call took too long.") from exc
-        cost = self._cost(provider_call.model, completion.usage)
-        call.succeeded(completion.usage, cost, completion.text)
+        cost = self._cost(provider_call.model, call.spent)
+        call.succeeded(call.spent, cost, completion.text)
         response = LLMResponse(
             text=completion.text,
-            usage=completion.usage,
+            output=output,
+            tool_calls=calls,
+            tool_results=results,
+            steps=call.steps,
+            usage=call.spent,
             cost=cost,
             duration_ms=call.duration_ms,
             model=provider_call.model,
@@ -278,47 +398,142 @@ class LLMService:
             await self._store(cache_key, response)
         return response
 
-    async def _stream(self, request: LLMRequest, call: _Call) -> AsyncGenerator[StreamEvent]:
-        candidates = self._candidates(request, call)
+    async def _checked_output(
+        self,
+        request: LLMRequest,
+        provider: LLMProvider,
+        provider_call: ProviderCall,
+        completion: Completion,
+        call: _Call,
+    ) -> tuple[Any, Completion]:
+        """The answer's JSON for a ``response_format``: asked for once more if invalid."""
+        try:
+            return _parse_output(request, completion.text), completion
+        except _InvalidOutputError as exc:
+            logger.warning("llm_output_invalid", provider=provider.name, problem=str(exc))
+            retry = _retry_turn(provider_call, completion, str(exc))
+        _, _, completion = await self._first_available([(provider, retry)], _completion_from, call)
+        call.turn_done(completion.usage)
+        try:
+            return _parse_output(request, completion.text), completion
+        except _InvalidOutputError as exc:
+            msg = f"The model's answer did not match the response format ({exc})."
+            raise LLMOutputInvalidError(msg) from exc
+
+    async def _run_tools(
+        self,
+        provider: LLMProvider,
+        completion: Completion,
+        offered: Sequence[Tool],
+        toolbox: Toolbox,
+    ) -> ToolStep:
+        """One after the other: the tools of one request share its database session."""
+        outcomes = [await toolbox.run(use, offered) for use in completion.tool_calls]
+        return ToolStep(
+            provider=provider.name,
+            text=completion.text,
+            calls=completion.tool_calls,
+            outcomes=tuple(outcomes),
+            native=completion.native,
+        )
+
+    def _next_turn(
+        self, provider: LLMProvider, provider_call: ProviderCall, step: ToolStep, call: _Call
+    ) -> Candidates:
+        """The next turn goes to the provider that made the tool calls. The last one the
+        limit allows may not call tools: it must answer with what it has."""
+        last = call.steps + 1 >= self._settings.llm_max_tool_steps
+        return [
+            (
+                provider,
+                replace(
+                    provider_call,
+                    messages=[*provider_call.messages, step],
+                    tool_choice="none" if last else "auto",
+                ),
+            )
+        ]
+
+    async def _stream(
+        self, request: LLMRequest, call: _Call, toolbox: Toolbox | None, history: Sequence[Turn]
+    ) -> AsyncGenerator[StreamEvent]:
+        candidates = self._candidates(request, call, history)
+        offered = self._offered(request, toolbox)
         await self._quota.admit(call.caller)
         await self._quota.reserve(call.caller, estimate_tokens(request))
         deadline = asyncio.get_running_loop().time() + self._settings.llm_total_timeout
-        try:
-            async with asyncio.timeout_at(deadline):
-                provider, provider_call, (chunks, chunk) = await self._first_available(
-                    candidates, partial(self._open_stream, call=call), call
-                )
-        except TimeoutError as exc:
-            raise LLMTimeoutError("The LLM call took too long.") from exc
-
-        try:
-            while not isinstance(chunk, Completion):
-                if isinstance(chunk, TokenUsage):
-                    call.reported = chunk
-                else:
-                    call.received.append(chunk)
-                    yield StreamDelta(text=chunk)
-                try:
-                    # A deadline per step: a timeout scope must not span a ``yield``.
-                    async with asyncio.timeout_at(deadline):
-                        chunk = await anext(chunks)
-                except TimeoutError:
-                    failure: AppError = LLMTimeoutError("The LLM call took too long.")
-                except (ProviderError, StopAsyncIteration) as exc:
-                    logger.warning("llm_stream_failed", provider=call.provider, error=str(exc))
-                    failure = ServiceUnavailableError("The LLM provider failed mid-answer.")
-                else:
-                    continue
-                call.answer, call.error_code = "".join(call.received), failure.code
+        started = False
+        for _ in range(self._settings.llm_max_tool_steps):
+            try:
+                async with asyncio.timeout_at(deadline):
+                    provider, provider_call, (chunks, chunk) = await self._first_available(
+                        candidates, partial(self._open_stream, call=call), call
+                    )
+            except TimeoutError as exc:
+                failure: AppError = LLMTimeoutError("The LLM call took too long.")
+                if not started:
+                    raise failure from exc
                 yield _problem(failure)
                 return
-        finally:
-            with cleanup_scope():
-                await chunks.aclose()
-        cost = self._cost(provider_call.model, chunk.usage)
-        call.succeeded(chunk.usage, cost, chunk.text)
+            except AppError as exc:
+                if not started:
+                    raise
+                yield _problem(exc)
+                return
+            started = True
+            try:
+                while not isinstance(chunk, Completion):
+                    if isinstance(chunk, TokenUsage):
+                        call.reported = chunk
+                    elif chunk:
+                        call.received.append(chunk)
+                        yield StreamDelta(text=chunk)
+                    try:
+                        # A deadline per step: a timeout scope must not span a ``yield``.
+                        async with asyncio.timeout_at(deadline):
+                            chunk = await anext(chunks)
+                    except TimeoutError:
+                        failure = LLMTimeoutError("The LLM call took too long.")
+                    except (ProviderError, StopAsyncIteration) as exc:
+                        logger.warning("llm_stream_failed", provider=call.provider, error=str(exc))
+                        failure = ServiceUnavailableError("The LLM provider failed mid-answer.")
+                    else:
+                        continue
+                    call.answer, call.error_code = "".join(call.received), failure.code
+                    yield _problem(failure)
+                    return
+            finally:
+                with cleanup_scope():
+                    await chunks.aclose()
+            completion = chunk
+            call.turn_done(completion.usage)
+            if not (completion.tool_calls and offered and toolbox):
+                break
+            for use in completion.tool_calls:
+                yield ToolCall(id=use.id, name=use.name, arguments=use.arguments)
+            try:
+                async with asyncio.timeout_at(deadline):
+                    step = await self._run_tools(provider, completion, offered, toolbox)
+            except TimeoutError:
+                yield _problem(LLMTimeoutError("The LLM call took too long."))
+                return
+            for result in _tool_results(step):
+                yield result
+            candidates = self._next_turn(provider, provider_call, step, call)
+        try:
+            output = _parse_output(request, completion.text)
+        except _InvalidOutputError as exc:
+            # The answer went out as it came: it cannot be asked for again.
+            call.answer, call.error_code = completion.text, LLMOutputInvalidError.code
+            msg = f"The model's answer did not match the response format ({exc})."
+            yield _problem(LLMOutputInvalidError(msg))
+            return
+        cost = self._cost(provider_call.model, call.spent)
+        call.succeeded(call.spent, cost, completion.text)
         yield StreamUsage(
-            usage=chunk.usage,
+            output=output,
+            steps=call.steps,
+            usage=call.spent,
             cost=cost,
             duration_ms=call.duration_ms,
             model=provider_call.model,
@@ -337,18 +552,45 @@ class LLMService:
         chunks = provider.stream(provider_call)
         try:
             chunk = await anext(chunks)
-            while isinstance(chunk, TokenUsage):
-                call.reported = chunk
+            while isinstance(chunk, TokenUsage) or chunk == "":
+                if isinstance(chunk, TokenUsage):
+                    call.reported = chunk
                 chunk = await anext(chunks)
         except StopAsyncIteration as exc:
             msg = f"{provider.name} sent an empty stream"
             raise ProviderError(msg) from exc
         return chunks, chunk
 
+    def _offered(self, request: LLMRequest, toolbox: Toolbox | None) -> list[Tool]:
+        if not request.tools:
+            return []
+        if toolbox is None:
+            msg = "Tools are not offered here."
+            raise InvalidRequestError(msg, errors=[_field_error("tools", msg)])
+        return self._tools.pick(request.tools)
+
+    def _refusal(self, request: LLMRequest, model: str) -> FieldError | None:
+        """What ``model`` does not take of what the request asks for."""
+        can = self._settings.capabilities(model)
+        if request.temperature is not None and not can.temperature:
+            return _field_error("temperature", f"{model} takes no temperature.")
+        if request.temperature is not None and request.thinking:
+            return _field_error("temperature", "A model that thinks takes no temperature.")
+        if request.thinking and not can.thinking:
+            return _field_error("thinking", f"{model} does not think before answering.")
+        if request.effort is not None and not can.thinking:
+            return _field_error("effort", f"{model} takes no effort level.")
+        if request.tools and not can.tools:
+            return _field_error("tools", f"{model} calls no tools.")
+        if request.response_format is not None and not can.structured_output:
+            return _field_error("response_format", f"{model} has no structured output.")
+        return None
+
     def _candidates(
-        self, request: LLMRequest, call: _Call
-    ) -> list[tuple[LLMProvider, ProviderCall]]:
-        """The providers to try, in order, each with the call it gets.
+        self, request: LLMRequest, call: _Call, history: Sequence[Turn] = ()
+    ) -> Candidates:
+        """The providers to try, in order, each with the call it gets: those whose model
+        takes everything the request asks for (a 422 naming the parameter if none does).
 
         The model is recorded in ``call`` only once it is known to be a configured one:
         a made-up name reaches neither the logs nor the stored usage.
@@ -361,19 +603,28 @@ class LLMService:
             offered = sorted({model for provider in self._providers for model in provider.models})
             msg = f"Unknown model {request.model!r}; choose one of: {', '.join(offered)}."
             raise BadRequestError(msg)
-        call.model = chosen[0][1]
+        refusals = [self._refusal(request, model) for _, model in chosen]
+        able = [pair for pair, refusal in zip(chosen, refusals, strict=True) if refusal is None]
+        if not able and (refusal := refusals[0]):
+            raise InvalidRequestError(refusal.msg, errors=[refusal])
+        call.model = able[0][1]
+        output = request.response_format
         return [
             (
                 provider,
                 ProviderCall(
                     model=model,
-                    messages=request.conversation,
+                    messages=[*history, *request.conversation],
                     system=request.system,
                     max_tokens=request.max_tokens,
                     temperature=request.temperature,
+                    thinking=request.thinking,
+                    effort=request.effort,
+                    tools=[tool.spec() for tool in self._tools.pick(request.tools)],
+                    output=OutputFormat(output.name, output.json_schema) if output else None,
                 ),
             )
-            for provider, model in chosen
+            for provider, model in able
         ]
 
     async def _first_available(
@@ -458,15 +709,16 @@ class LLMService:
         return cost_of(usage, self._settings.llm_prices.get(model))
 
     def _settle(self, call: _Call) -> None:
-        """Give a call that broke off after reaching a provider the usage it had so far.
+        """Give a call that broke off the usage it had so far: its finished turns, and the
+        one under way if it reached the provider.
 
         The provider charges for it all the same: so do the budgets.
         """
-        if call.status == "ok" or not call.reached or call.model is None:
+        if call.status == "ok" or call.model is None:
             return
         if call.usage.total_tokens:
             return  # complete already; only the answer's last event was not delivered
-        call.usage = call.usage_so_far()
+        call.usage = _plus(call.spent, call.usage_so_far() if call.reached else TokenUsage())
         call.cost = self._cost(call.model, call.usage)
 
 {% if cookiecutter.auth != "none" %}
@@ -494,6 +746,11 @@ class LLMService:
                 "messages": [message.model_dump() for message in request.conversation],
                 "max_tokens": request.max_tokens,
                 "temperature": request.temperature,
+                "thinking": request.thinking,
+                "effort": request.effort,
+                "response_format": request.response_format.model_dump()
+                if request.response_format
+                else None,
             },
             sort_keys=True,
         )
@@ -551,6 +808,32 @@ class LLMService:
 
 async def _completion_from(provider: LLMProvider, call: ProviderCall) -> Completion:
     return await provider.complete(call)
+
+
+def _retry_turn(provider_call: ProviderCall, completion: Completion, problem: str) -> ProviderCall:
+    """The call again, with the invalid answer and what is wrong with it."""
+    answer = Message(role="assistant", content=completion.text or "(no answer)")
+    correction = Message(role="user", content=OUTPUT_RETRY_PROMPT.format(problem=problem))
+    return replace(
+        provider_call, messages=[*provider_call.messages, answer, correction], tool_choice="none"
+    )
+
+
+def _tool_calls(step: ToolStep) -> list[ToolCall]:
+    return [ToolCall(id=use.id, name=use.name, arguments=use.arguments) for use in step.calls]
+
+
+def _tool_results(step: ToolStep) -> list[ToolResult]:
+    names = {use.id: use.name for use in step.calls}
+    return [
+        ToolResult(
+            id=outcome.id,
+            name=names.get(outcome.id, ""),
+            content=outcome.content,
+            is_error=outcome.is_error,
+        )
+        for outcome in step.outcomes
+    ]
 
 
 def _prompt_text(request: LLMRequest) -> str:
@@ -690,4 +973,5 @@ async def open_llm_service(
             breakers=breakers,
             quota=quota,
             recorders=[LogUsageRecorder(), quota, *recorders],
+            tools=service_tools(),
         )

@@ -1,52 +1,62 @@
-"""Completions from the configured LLM providers, as JSON or as Server-Sent Events{{ "; their usage" if cookiecutter.database != "none" }}."""
+"""Completions from the configured LLM providers, as JSON or as Server-Sent Events; the
+tools the model may call{{ "; their usage" if cookiecutter.database != "none" }}."""
 
-from collections.abc import AsyncGenerator
-{% if cookiecutter.database != "none" %}
+from collections.abc import AsyncIterator
 from typing import Annotated
-{% endif %}
 
-{% if cookiecutter.auth != "none" %}
+{% if cookiecutter.database != "none" %}
 from fastapi import APIRouter, Depends, Query
-{% elif cookiecutter.database != "none" %}
-from fastapi import APIRouter, Query
 {% else %}
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 {% endif %}
-from starlette.responses import StreamingResponse
-from starlette.types import Receive, Scope, Send
+from fastapi.sse import EventSourceResponse, ServerSentEvent
 
+from {{ cookiecutter.package_name }}.api.v1.events import (
+    OpenedStream,
+    opened,
+    server_sent,
+    stream_response,
+)
 {% if cookiecutter.auth != "none" %}
 from {{ cookiecutter.package_name }}.core import authorization
+{% endif %}
+{% if cookiecutter.auth != "none" and cookiecutter.database != "none" %}
 from {{ cookiecutter.package_name }}.core.dependencies import (
     CallerIdDep,
     LLMServiceDep,
+    ToolboxDep,
     UsageReportsDep,
     UsageScopeDep,
+    require_scopes,
+)
+{% elif cookiecutter.auth != "none" %}
+from {{ cookiecutter.package_name }}.core.dependencies import (
+    CallerIdDep,
+    LLMServiceDep,
+    ToolboxDep,
     require_scopes,
 )
 {% elif cookiecutter.database != "none" %}
 from {{ cookiecutter.package_name }}.core.dependencies import (
     CallerIdDep,
     LLMServiceDep,
+    ToolboxDep,
     UsageReportsDep,
     UsageScopeDep,
 )
 {% else %}
-from {{ cookiecutter.package_name }}.core.dependencies import CallerIdDep, LLMServiceDep
+from {{ cookiecutter.package_name }}.core.dependencies import CallerIdDep, LLMServiceDep, ToolboxDep
 {% endif %}
 from {{ cookiecutter.package_name }}.core.errors import problem_responses
 from {{ cookiecutter.package_name }}.models.llm import (
     LLMRequest,
     LLMResponse,
-    StreamDelta,
-    StreamUsage,
+    ToolInfo,
 {% if cookiecutter.database != "none" %}
     UsageQuery,
     UsageReport,
 {% endif %}
 )
-from {{ cookiecutter.package_name }}.services.llm.providers.base import cleanup_scope
-from {{ cookiecutter.package_name }}.services.llm.service import StreamEvent
 
 {% if cookiecutter.auth != "none" %}
 router = APIRouter(
@@ -59,72 +69,45 @@ router = APIRouter(
 router = APIRouter(prefix="/llm", tags=["llm"])
 {% endif %}
 
-# No caching, and no buffering by a proxy (nginx) in front.
-STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-
-STREAM_DESCRIPTION = (
-    "With `stream: true`, Server-Sent Events: `delta` events carrying the next piece of "
-    "text, then one `usage` event with the usage and cost; or, if the provider fails "
-    "midway, one `error` event carrying a problem."
-)
-
-
-def _frame(event: StreamEvent) -> bytes:
-    if isinstance(event, StreamDelta):
-        name = "delta"
-    elif isinstance(event, StreamUsage):
-        name = "usage"
-    else:
-        name = "error"
-    return f"event: {name}\ndata: {event.model_dump_json(exclude_none=True)}\n\n".encode()
-
-
-class EventStreamResponse(StreamingResponse):
-    """Server-Sent Events that always close their source, even when the client left early.
-
-    Closing the source cancels the provider's stream: no request upstream
-    outlives the client's.
-    """
-
-    media_type = "text/event-stream"
-
-    def __init__(self, first: StreamEvent, events: AsyncGenerator[StreamEvent]) -> None:
-        self._events = events
-        self._frames = self._encode(first)
-        super().__init__(self._frames, headers=STREAM_HEADERS)
-
-    async def _encode(self, first: StreamEvent) -> AsyncGenerator[bytes]:
-        yield _frame(first)
-        async for event in self._events:
-            yield _frame(event)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        try:
-            await super().__call__(scope, receive, send)
-        finally:
-            with cleanup_scope():
-                await self._frames.aclose()
-                await self._events.aclose()
+LLM_PROBLEMS = (400, 422, 429, 502, 503, 504)
 
 
 @router.post(
     "/complete",
     summary="Complete a prompt or a conversation",
-    response_model=LLMResponse,
-    responses={
-        200: {"content": {"text/event-stream": {}}, "description": STREAM_DESCRIPTION},
-        **problem_responses(400, 429, 503, 504),
-    },
+    responses=problem_responses(*LLM_PROBLEMS),
 )
 async def complete(
-    body: LLMRequest, llm: LLMServiceDep, caller: CallerIdDep
-) -> LLMResponse | EventStreamResponse:
-    if not body.stream:
-        return await llm.complete(body, caller)
-    events = llm.stream(body, caller)
-    # Failures before the first event still get a proper status code and problem.
-    first = await anext(events)
-    return EventStreamResponse(first, events)
+    body: LLMRequest, llm: LLMServiceDep, caller: CallerIdDep, toolbox: ToolboxDep
+) -> LLMResponse:
+    """The model's answer, after any tools it called (listed with their results)."""
+    return await llm.complete(body, caller, toolbox=toolbox)
+
+
+async def open_stream(
+    body: LLMRequest, llm: LLMServiceDep, caller: CallerIdDep, toolbox: ToolboxDep
+) -> AsyncIterator[OpenedStream]:
+    async with opened(llm.stream(body, caller, toolbox=toolbox)) as stream:
+        yield stream
+
+
+@router.post(
+    "/stream",
+    summary="Complete a prompt or a conversation, streamed",
+    response_class=EventSourceResponse,
+    responses={200: stream_response(), **problem_responses(*LLM_PROBLEMS)},
+)
+async def stream(
+    events: Annotated[OpenedStream, Depends(open_stream)],
+) -> AsyncIterator[ServerSentEvent]:
+    async for event in server_sent(events):
+        yield event
+
+
+@router.get("/tools", summary="The tools the model may call")
+async def list_tools(llm: LLMServiceDep) -> list[ToolInfo]:
+    """Name them in a request's `tools` to let the model call them."""
+    return llm.tools
 {% if cookiecutter.database != "none" %}
 
 

@@ -3,27 +3,36 @@
 Anthropic reports ``input_tokens`` without the tokens read from or written to
 its prompt cache; they are added back here so that ``TokenUsage.input_tokens``
 means the same for every provider. ``temperature`` is no longer a parameter of
-the SDK: it goes in the request body, and only when the caller set it.
+the SDK: it goes in the request body, and only when the caller set it. Thinking
+is adaptive (the model decides how much, at the effort asked for); the thinking
+blocks of a turn that called tools go back with its tool results, as the API
+requires.
 """
 
+import json
 import ssl
 from collections.abc import AsyncGenerator
+from typing import Any
 
 import anthropic
 import httpx2
 from anthropic.types import (
     AssistantMessageParam,
     CacheControlEphemeralParam,
+    ContentBlock,
     MessageParam,
-    RawContentBlockDeltaEvent,
-    RawMessageDeltaEvent,
-    RawMessageStartEvent,
-    RawMessageStopEvent,
+    OutputConfigParam,
     TextBlock,
     TextBlockParam,
-    TextDelta,
+    ThinkingConfigParam,
+    ToolChoiceParam,
+    ToolParam,
+    ToolResultBlockParam,
+    ToolUseBlock,
+    Usage,
     UserMessageParam,
 )
+from anthropic.types.message_create_params import MessageCreateParamsBase
 from pydantic import SecretStr
 
 from {{ cookiecutter.package_name }}.core.config import Settings
@@ -32,25 +41,106 @@ from {{ cookiecutter.package_name }}.core.llm_types import ProviderName
 from {{ cookiecutter.package_name }}.models.llm import Message, TokenUsage
 from {{ cookiecutter.package_name }}.services.llm.providers.base import (
     Completion,
+    FinishReason,
     ProviderCall,
     ProviderError,
     StreamChunk,
+    ToolStep,
+    ToolUse,
     TransientProviderError,
     cleanup_scope,
     status_error,
 )
 
-CACHE_POINT: CacheControlEphemeralParam = {"type": "ephemeral"}
 # Error types of an ``event: error`` that arrives inside a stream already answered 200.
 TRANSIENT_STREAM_ERRORS = frozenset({"api_error", "overloaded_error", "rate_limit_error"})
+FINISH_REASONS: dict[str | None, FinishReason] = {
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "max_tokens": "max_tokens",
+    "model_context_window_exceeded": "max_tokens",
+    "tool_use": "tool_calls",
+    "refusal": "refusal",
+}
 
 
-def _usage(*, uncached: int, output: int, cache_read: int, cache_write: int) -> TokenUsage:
+def _usage(usage: Usage) -> TokenUsage:
+    cache_read = usage.cache_read_input_tokens or 0
+    cache_write = usage.cache_creation_input_tokens or 0
+    details = usage.output_tokens_details
     return TokenUsage(
-        input_tokens=uncached + cache_read + cache_write,
-        output_tokens=output,
+        input_tokens=usage.input_tokens + cache_read + cache_write,
+        output_tokens=usage.output_tokens,
         cache_read_tokens=cache_read,
         cache_write_tokens=cache_write,
+        reasoning_tokens=details.thinking_tokens if details else 0,
+    )
+
+
+def _tool_input(arguments: str) -> dict[str, Any]:
+    """The arguments of a call as an object; a call the model garbled sends back ``{}``
+    (its error result tells the model what went wrong)."""
+    try:
+        value = json.loads(arguments)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _step_messages(step: ToolStep) -> list[MessageParam]:
+    """The assistant turn that called tools, then the user turn with their results."""
+    content: list[Any]
+    if step.provider == "anthropic" and step.native:
+        content = [dict(block) for block in step.native]
+    else:
+        content = [{"type": "text", "text": step.text}] if step.text else []
+        content += [
+            {
+                "type": "tool_use",
+                "id": use.id,
+                "name": use.name,
+                "input": _tool_input(use.arguments),
+            }
+            for use in step.calls
+        ]
+    results: list[ToolResultBlockParam] = [
+        {
+            "type": "tool_result",
+            "tool_use_id": outcome.id,
+            "content": outcome.content,
+            "is_error": outcome.is_error,
+        }
+        for outcome in step.outcomes
+    ]
+    return [{"role": "assistant", "content": content}, {"role": "user", "content": results}]
+
+
+def _messages(call: ProviderCall) -> list[MessageParam]:
+    messages: list[MessageParam] = []
+    for turn in call.messages:
+        if isinstance(turn, Message):
+            messages.append(
+                UserMessageParam(role="user", content=turn.content)
+                if turn.role == "user"
+                else AssistantMessageParam(role="assistant", content=turn.content)
+            )
+        else:
+            messages.extend(_step_messages(turn))
+    return messages
+
+
+def _completion(message: anthropic.types.Message) -> Completion:
+    blocks: list[ContentBlock] = message.content
+    return Completion(
+        text="".join(block.text for block in blocks if isinstance(block, TextBlock)),
+        usage=_usage(message.usage),
+        finish_reason=FINISH_REASONS.get(message.stop_reason, "other"),
+        tool_calls=tuple(
+            ToolUse(id=block.id, name=block.name, arguments=json.dumps(block.input))
+            for block in blocks
+            if isinstance(block, ToolUseBlock)
+        ),
+        native=tuple(block.to_dict() for block in blocks),
     )
 
 
@@ -59,7 +149,11 @@ class AnthropicProvider:
 
     def __init__(self, settings: Settings, api_key: SecretStr, tls: ssl.SSLContext) -> None:
         self.models = tuple(settings.anthropic_models)
-        self._prompt_caching = settings.anthropic_prompt_caching
+        self._cache_point: CacheControlEphemeralParam | None = (
+            {"type": "ephemeral", "ttl": settings.anthropic_cache_ttl}
+            if settings.anthropic_prompt_caching
+            else None
+        )
         self._client = anthropic.AsyncAnthropic(
             api_key=api_key.get_secret_value(),
             base_url=settings.anthropic_base_url,
@@ -70,25 +164,49 @@ class AnthropicProvider:
             http_client=anthropic.DefaultAsyncHttpxClient(verify=tls),
         )
 
-    def _messages(self, call: ProviderCall) -> list[MessageParam]:
-        return [
-            UserMessageParam(role="user", content=message.content)
-            if message.role == "user"
-            else AssistantMessageParam(role="assistant", content=message.content)
-            for message in call.messages
-            if isinstance(message, Message)
-        ]
+    def _system(self, call: ProviderCall) -> str | list[TextBlockParam] | None:
+        if call.system is None or self._cache_point is None:
+            return call.system
+        return [{"type": "text", "text": call.system, "cache_control": self._cache_point}]
 
-    def _system(self, call: ProviderCall) -> str | list[TextBlockParam] | anthropic.Omit:
-        if call.system is None:
-            return anthropic.omit
-        if self._prompt_caching:
-            return [{"type": "text", "text": call.system, "cache_control": CACHE_POINT}]
-        return call.system
-
-    def _cache_control(self) -> CacheControlEphemeralParam | anthropic.Omit:
-        """With prompt caching on, also cache up to the last block of the conversation."""
-        return CACHE_POINT if self._prompt_caching else anthropic.omit
+    def _params(self, call: ProviderCall) -> MessageCreateParamsBase:
+        """The request body. With prompt caching on, the stable prefix is marked twice: the
+        system prompt, and (the top-level ``cache_control``) everything up to the last
+        block, so each turn of a conversation reads the one before it from the cache.
+        """
+        params: MessageCreateParamsBase = {
+            "model": call.model,
+            "max_tokens": call.max_tokens,
+            "messages": _messages(call),
+        }
+        if (system := self._system(call)) is not None:
+            params["system"] = system
+        if self._cache_point is not None:
+            params["cache_control"] = self._cache_point
+        if call.thinking:
+            thinking: ThinkingConfigParam = {"type": "adaptive"}
+            params["thinking"] = thinking
+        output: OutputConfigParam = {}
+        if call.effort is not None:
+            output["effort"] = call.effort
+        if call.output is not None:
+            output["format"] = {"type": "json_schema", "schema": dict(call.output.schema)}
+        if output:
+            params["output_config"] = output
+        if call.tools:
+            tools: list[ToolParam] = [
+                {
+                    "name": tool.name,
+                    "description": tool.description,
+                    "input_schema": dict(tool.parameters),
+                }
+                for tool in call.tools
+            ]
+            choice: ToolChoiceParam = (
+                {"type": "auto"} if call.tool_choice == "auto" else {"type": "none"}
+            )
+            params["tools"], params["tool_choice"] = tools, choice
+        return params
 
     def _extra_body(self, call: ProviderCall) -> dict[str, object] | None:
         return None if call.temperature is None else {"temperature": call.temperature}
@@ -110,74 +228,33 @@ class AnthropicProvider:
     async def complete(self, call: ProviderCall) -> Completion:
         try:
             message = await self._client.messages.create(
-                model=call.model,
-                max_tokens=call.max_tokens,
-                messages=self._messages(call),
-                system=self._system(call),
-                cache_control=self._cache_control(),
-                extra_body=self._extra_body(call),
+                **self._params(call), extra_body=self._extra_body(call)
             )
         except anthropic.APIError as exc:
             raise self._error(exc) from exc
         except ValueError as exc:
             raise ProviderError("anthropic sent a malformed response") from exc
-        usage = message.usage
-        return Completion(
-            text="".join(block.text for block in message.content if isinstance(block, TextBlock)),
-            usage=_usage(
-                uncached=usage.input_tokens,
-                output=usage.output_tokens,
-                cache_read=usage.cache_read_input_tokens or 0,
-                cache_write=usage.cache_creation_input_tokens or 0,
-            ),
-        )
+        return _completion(message)
 
     async def stream(self, call: ProviderCall) -> AsyncGenerator[StreamChunk]:
+        """The SDK's stream helper puts the message together (tool calls, thinking and
+        their signatures); the text and the usage are passed on as they arrive."""
+        manager = self._client.messages.stream(
+            **self._params(call), extra_body=self._extra_body(call)
+        )
         try:
-            events = await self._client.messages.create(
-                model=call.model,
-                max_tokens=call.max_tokens,
-                messages=self._messages(call),
-                system=self._system(call),
-                cache_control=self._cache_control(),
-                extra_body=self._extra_body(call),
-                stream=True,
-            )
+            events = await manager.__aenter__()
         except anthropic.APIError as exc:
             raise self._error(exc) from exc
-
-        uncached = output = cache_read = cache_write = 0
-
-        def so_far() -> TokenUsage:
-            return _usage(
-                uncached=uncached, output=output, cache_read=cache_read, cache_write=cache_write
-            )
-
-        parts: list[str] = []
         finished = False
         try:
             async for event in events:
-                if isinstance(event, RawMessageStartEvent):
-                    start = event.message.usage
-                    uncached, output = start.input_tokens, start.output_tokens
-                    cache_read = start.cache_read_input_tokens or 0
-                    cache_write = start.cache_creation_input_tokens or 0
-                    # Charged from here on, whatever happens to the rest of the stream.
-                    yield so_far()
-                elif isinstance(event, RawContentBlockDeltaEvent) and isinstance(
-                    event.delta, TextDelta
-                ):
-                    parts.append(event.delta.text)
-                    yield event.delta.text
-                elif isinstance(event, RawMessageDeltaEvent):
-                    # Cumulative counts; the input ones only when they changed.
-                    delta = event.usage
-                    output = delta.output_tokens
-                    uncached = delta.input_tokens if delta.input_tokens is not None else uncached
-                    cache_read = delta.cache_read_input_tokens or cache_read
-                    cache_write = delta.cache_creation_input_tokens or cache_write
-                    yield so_far()
-                elif isinstance(event, RawMessageStopEvent):
+                if event.type == "text":
+                    yield event.text
+                elif event.type in {"message_start", "message_delta"}:
+                    # Charged from the start, whatever happens to the rest of the stream.
+                    yield _usage(events.current_message_snapshot.usage)
+                elif event.type == "message_stop":
                     finished = True
         except anthropic.APIError as exc:
             raise self._error(exc) from exc
@@ -189,14 +266,26 @@ class AnthropicProvider:
             raise ProviderError("anthropic sent a malformed stream") from exc
         finally:
             with cleanup_scope():
-                await events.close()
+                await manager.__aexit__(None, None, None)
         if not finished:
             msg = "anthropic stream ended before message_stop"
             raise ProviderError(msg)
-        yield Completion(text="".join(parts), usage=so_far())
+        yield _completion(events.current_message_snapshot)
 
     async def count_tokens(self, call: ProviderCall) -> int | None:
-        return None
+        """Anthropic's free counting endpoint; None (estimate instead) when it fails."""
+        params = self._params(call)
+        try:
+            counted = await self._client.messages.count_tokens(
+                model=params["model"],
+                messages=params["messages"],
+                system=params.get("system", anthropic.omit),
+                tools=params.get("tools", anthropic.omit),
+                thinking=params.get("thinking", anthropic.omit),
+            )
+        except anthropic.APIError:
+            return None
+        return counted.input_tokens
 
     async def check(self, *, reachability: bool) -> None:
         if not reachability:

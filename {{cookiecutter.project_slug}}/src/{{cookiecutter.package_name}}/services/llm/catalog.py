@@ -1,0 +1,67 @@
+{% set db = cookiecutter.database != "none" %}
+"""The tools this service offers the model. Add yours here: an argument model, an
+async function, and a ``Tool`` that names them.
+"""
+
+from datetime import timedelta, timezone
+
+from pydantic import BaseModel, Field
+
+{% if cookiecutter.auth != "none" and db %}
+from {{ cookiecutter.package_name }}.core.authorization import Scope
+{% endif %}
+from {{ cookiecutter.package_name }}.core.clock import utc_now
+{% if db %}
+from {{ cookiecutter.package_name }}.models.requests import NoteQuery
+{% endif %}
+from {{ cookiecutter.package_name }}.services.llm.tools import Tool, ToolContext, ToolRegistry
+
+
+class CurrentTimeArguments(BaseModel):
+    utc_offset_minutes: int = Field(
+        default=0, ge=-720, le=840, description="The time zone's offset from UTC, in minutes."
+    )
+
+
+async def current_time(arguments: CurrentTimeArguments, context: ToolContext) -> str:
+    zone = timezone(timedelta(minutes=arguments.utc_offset_minutes))
+    return utc_now().astimezone(zone).isoformat(timespec="seconds")
+{% if db %}
+
+
+class SearchNotesArguments(BaseModel):
+    text: str = Field(min_length=1, max_length=200, description="Words the note contains.")
+    limit: int = Field(default=5, ge=1, le=20)
+
+
+async def search_notes(arguments: SearchNotesArguments, context: ToolContext) -> str:
+    """The caller's own notes that contain the text (an admin's search covers everyone's)."""
+    notes, _ = await context.notes.get_page(NoteQuery(text=arguments.text, limit=arguments.limit))
+    if not notes:
+        return "No note contains that text."
+    return "\n\n".join(f"# {note.title} (note {note.id})\n{note.body}" for note in notes)
+{% endif %}
+
+
+def service_tools() -> ToolRegistry:
+    return ToolRegistry(
+        [
+            Tool(
+                name="current_time",
+                description="The current date and time, in a time zone given by its UTC offset.",
+                arguments=CurrentTimeArguments,
+                run=current_time,
+            ),
+{% if db %}
+            Tool(
+                name="search_notes",
+                description="Search the user's notes for a text; returns their titles and bodies.",
+                arguments=SearchNotesArguments,
+                run=search_notes,
+{% if cookiecutter.auth != "none" %}
+                scope=Scope.NOTES_READ,
+{% endif %}
+            ),
+{% endif %}
+        ]
+    )
