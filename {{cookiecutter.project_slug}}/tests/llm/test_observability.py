@@ -93,6 +93,9 @@ async def test_each_request_to_a_provider_is_a_client_span_of_the_request(
     assert answered.attributes["gen_ai.usage.input_tokens"] == 30
     assert answered.attributes["gen_ai.usage.cache_read.input_tokens"] == 10
     assert answered.attributes["gen_ai.usage.output_tokens"] == 4
+    assert answered.attributes["gen_ai.system"] == providers[0]
+    assert answered.attributes["gen_ai.response.model"] == body["model"]
+    assert answered.attributes["gen_ai.response.finish_reasons"] == ("stop",)
 
 
 async def test_a_streamed_answer_is_one_span_until_its_end(
@@ -108,3 +111,4 @@ async def test_a_streamed_answer_is_one_span_until_its_end(
     assert span.attributes is not None
     assert span.attributes["gen_ai.usage.input_tokens"] == 30
     assert span.attributes["gen_ai.usage.output_tokens"] == 4
+    assert span.attributes["gen_ai.response.finish_reasons"] == ("stop",)

@@ -366,7 +366,7 @@ class LLMService:
                         candidates, _completion_from, call
                     )
                     call.turn_done(completion.usage)
-                    if not (completion.tool_calls and offered and toolbox):
+                    if not (completion.tool_calls and offered and toolbox) or self._last(call):
                         break
                     step = await self._run_tools(provider, completion, offered, toolbox)
                     calls += _tool_calls(step)
@@ -437,19 +437,22 @@ class LLMService:
             native=completion.native,
         )
 
+    def _last(self, call: _Call, ahead: int = 0) -> bool:
+        """Whether the turn ``ahead`` of the last one done is the last the limit allows."""
+        return call.steps + ahead >= self._settings.llm_max_tool_steps
+
     def _next_turn(
         self, provider: LLMProvider, provider_call: ProviderCall, step: ToolStep, call: _Call
     ) -> Candidates:
         """The next turn goes to the provider that made the tool calls. The last one the
         limit allows may not call tools: it must answer with what it has."""
-        last = call.steps + 1 >= self._settings.llm_max_tool_steps
         return [
             (
                 provider,
                 replace(
                     provider_call,
                     messages=[*provider_call.messages, step],
-                    tool_choice="none" if last else "auto",
+                    tool_choice="none" if self._last(call, ahead=1) else "auto",
                 ),
             )
         ]
@@ -507,7 +510,7 @@ class LLMService:
                     await chunks.aclose()
             completion = chunk
             call.turn_done(completion.usage)
-            if not (completion.tool_calls and offered and toolbox):
+            if not (completion.tool_calls and offered and toolbox) or self._last(call):
                 break
             for use in completion.tool_calls:
                 yield ToolCall(id=use.id, name=use.name, arguments=use.arguments)

@@ -49,7 +49,8 @@ class MetricsUsageRecorder:
         )
         self._tokens = metrics.counter(
             "llm_tokens",
-            "Tokens of LLM calls: input (cached ones included), output, cache_read, cache_write.",
+            "Tokens of LLM calls: input (cached ones included), output (reasoning included), "
+            "cache_read, cache_write, reasoning.",
             ("provider", "model", "kind"),
         )
         self._cost = metrics.counter(
@@ -69,6 +70,7 @@ class MetricsUsageRecorder:
             "cache_read": call.usage.cache_read_tokens,
             "cache_write": call.usage.cache_write_tokens,
         }
+        tokens["reasoning"] = call.usage.reasoning_tokens
         for kind, count in tokens.items():
             if count:
                 self._tokens.labels(provider, model, kind).inc(count)
@@ -83,6 +85,17 @@ def _record_usage(span: Span, usage: TokenUsage) -> None:
             "gen_ai.usage.output_tokens": usage.output_tokens,
             "gen_ai.usage.cache_read.input_tokens": usage.cache_read_tokens,
             "gen_ai.usage.cache_creation.input_tokens": usage.cache_write_tokens,
+            "gen_ai.usage.reasoning.output_tokens": usage.reasoning_tokens,
+        }
+    )
+
+
+def _record_completion(span: Span, call: ProviderCall, completion: Completion) -> None:
+    _record_usage(span, completion.usage)
+    span.set_attributes(
+        {
+            "gen_ai.response.model": call.model,
+            "gen_ai.response.finish_reasons": [completion.finish_reason],
         }
     )
 
@@ -108,11 +121,16 @@ class TracedProvider:
         attributes: dict[str, AttributeValue] = {
             "gen_ai.operation.name": "chat",
             "gen_ai.provider.name": self.name,
+            "gen_ai.system": self.name,  # the name older GenAI backends read
             "gen_ai.request.model": call.model,
             "gen_ai.request.max_tokens": call.max_tokens,
         }
         if call.temperature is not None:
             attributes["gen_ai.request.temperature"] = call.temperature
+        if call.output is not None:
+            attributes["gen_ai.output.type"] = "json"
+        if call.tools:
+            attributes["gen_ai.request.tools"] = [tool.name for tool in call.tools]
         span = self._tracer.start_span(
             f"chat {call.model}", kind=SpanKind.CLIENT, attributes=attributes
         )
@@ -129,7 +147,7 @@ class TracedProvider:
     async def complete(self, call: ProviderCall) -> Completion:
         with self._span(call) as span:
             completion = await self._provider.complete(call)
-            _record_usage(span, completion.usage)
+            _record_completion(span, call, completion)
             return completion
 
     async def stream(self, call: ProviderCall) -> AsyncGenerator[StreamChunk]:
@@ -137,7 +155,7 @@ class TracedProvider:
             async with aclosing(self._provider.stream(call)) as chunks:
                 async for chunk in chunks:
                     if isinstance(chunk, Completion):
-                        _record_usage(span, chunk.usage)
+                        _record_completion(span, call, chunk)
                     elif isinstance(chunk, TokenUsage):
                         _record_usage(span, chunk)  # so far: the stream may yet break off
                     yield chunk
