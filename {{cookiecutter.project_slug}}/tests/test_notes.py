@@ -75,6 +75,26 @@ async def test_notes_are_listed_by_owner(client: AsyncClient) -> None:
     assert [note["title"] for note in page["items"]] == ["two"]
 
 
+async def test_notes_are_found_by_a_text_in_their_title_or_body(client: AsyncClient) -> None:
+    ada = await create_user(client, "ada@example.com")
+    await create_note(client, ada, "Analytical Engine")
+    await create_note(client, ada, "100% sure")
+    note = await create_note(client, ada, "Letters")
+    await client.patch(f"{NOTES}/{note['id']}", json={"body": "About the engine"})
+
+    def titles(text: str) -> list[str]:
+        return [item["title"] for item in found[text]["items"]]
+
+    found = {
+        text: (await client.get(NOTES, params={"text": text})).json()
+        for text in ("ENGINE", "0%", "%")
+    }
+
+    assert titles("ENGINE") == ["Analytical Engine", "Letters"]
+    assert titles("0%") == ["100% sure"]
+    assert titles("%") == ["100% sure"]
+
+
 async def test_deleting_a_user_deletes_their_notes(client: AsyncClient) -> None:
     ada = await create_user(client, "ada@example.com")
     grace = await create_user(client, "grace@example.com")

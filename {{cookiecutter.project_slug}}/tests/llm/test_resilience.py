@@ -9,7 +9,11 @@ from purgatory.domain import model as breaker_model
 
 from {{ cookiecutter.package_name }}.core.config import Settings
 from tests.conftest import Serve, app_of
+{% if cookiecutter.llm == "anthropic_and_openai" %}
 from tests.llm.conftest import COMPLETE, STREAM, calls_logged, log_lines
+{% else %}
+from tests.llm.conftest import COMPLETE, calls_logged, log_lines
+{% endif %}
 {% if cookiecutter.llm == "anthropic_and_openai" %}
 from tests.llm.stub import ProviderStub, Reply, StubProvider
 {% else %}

@@ -18,10 +18,8 @@ from {{ cookiecutter.package_name }}.services.llm.providers.base import ToolUse
 from {{ cookiecutter.package_name }}.services.llm.tools import Tool, ToolContext, ToolRegistry
 {% if auth and db %}
 from tests.conftest import Serve, app_of, sign_up
-{% elif auth %}
-from tests.conftest import Serve, app_of
 {% else %}
-from tests.conftest import app_of
+from tests.conftest import Serve, app_of
 {% endif %}
 from tests.llm.conftest import COMPLETE, STREAM, calls_logged, sse_events
 from tests.llm.stub import Reply, StubProvider
@@ -98,7 +96,7 @@ async def test_bad_arguments_and_unknown_tools_are_errors_the_model_reads(
 
 
 async def test_the_step_limit_makes_the_last_turn_answer_without_tools(
-    settings: Settings, serve: "Serve", primary: StubProvider, capsys: pytest.CaptureFixture[str]
+    settings: Settings, serve: Serve, primary: StubProvider, capsys: pytest.CaptureFixture[str]
 ) -> None:
     limited = settings.model_copy(update={"llm_max_tool_steps": 2})
     primary.will(asks_the_time(), asks_the_time(), Reply(text="Never asked for"))
@@ -230,7 +228,7 @@ async def test_a_response_format_the_service_cannot_check_is_a_422(
 
 
 async def test_a_parameter_the_model_refuses_is_a_422_naming_it(
-    settings: Settings, serve: "Serve", primary: StubProvider
+    settings: Settings, serve: Serve, primary: StubProvider
 ) -> None:
     strict = ModelCapabilities(temperature=False, tools=False, structured_output=False)
     refusing = settings.model_copy(
@@ -305,7 +303,7 @@ async def test_anthropic_gets_tool_results_for_its_tool_uses_and_the_schema_nati
 
 
 async def test_a_tool_reaches_only_the_callers_own_notes(
-    client: AsyncClient, serve: "Serve", settings: Settings, primary: StubProvider
+    client: AsyncClient, serve: Serve, settings: Settings, primary: StubProvider
 ) -> None:
     member = await sign_up(client, "keeper@example.com")
     for owner, title in ((member.id, "Lighthouse log"), (None, "Lighthouse secrets")):

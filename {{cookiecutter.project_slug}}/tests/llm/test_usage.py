@@ -85,7 +85,7 @@ async def test_usage_adds_up_calls_per_day_and_model(
     primary.will(
         Reply(input_tokens=1000, output_tokens=200),
         Reply(status=400),
-        Reply(input_tokens=30, output_tokens=4),
+        Reply(input_tokens=30, cache_read_tokens=24, output_tokens=4),
     )
     second_model = SECOND_MODEL[providers[0]]
     deterministic = {"prompt": "What is 2 + 2?", "temperature": 0}
@@ -113,8 +113,11 @@ async def test_usage_adds_up_calls_per_day_and_model(
     second = items[second_model]
     assert (second["requests"], second["errors"], second["cache_hits"]) == (1, 0, 0)
     assert second["usage"]["total_tokens"] == 34
-    assert second["cost"] == pytest.approx((30 * price.input + 4 * price.output) / 1_000_000)
+    cost = 6 * price.input + 24 * price.cache_read + 4 * price.output
+    assert second["cost"] == pytest.approx(cost / 1_000_000)
+    assert (default["cache_read_share"], second["cache_read_share"]) == (0, 0.8)
     total = report["total"]
+    assert total["cache_read_share"] == round(24 / 1030, 4)
     assert (total["requests"], total["errors"], total["cache_hits"]) == (4, 1, 1)
     assert total["usage"]["total_tokens"] == 1234
     assert total["cost"] == pytest.approx(default["cost"] + second["cost"])

@@ -252,6 +252,14 @@ class UsageTotals(BaseModel):
     usage: TokenUsage
     cost: float = Field(description="US dollars.")
 
+    @computed_field(  # type: ignore[prop-decorator]
+        description="The part of the input tokens read from the provider's prompt cache (0 to 1)."
+    )
+    @property
+    def cache_read_share(self) -> float:
+        input_tokens = self.usage.input_tokens
+        return round(self.usage.cache_read_tokens / input_tokens, 4) if input_tokens else 0.0
+
 
 class DailyUsage(UsageTotals):
     day: date = Field(description="UTC.")

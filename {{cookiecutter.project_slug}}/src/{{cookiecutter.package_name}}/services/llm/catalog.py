@@ -3,14 +3,13 @@
 async function, and a ``Tool`` that names them.
 """
 
-from datetime import timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 from pydantic import BaseModel, Field
 
 {% if cookiecutter.auth != "none" and db %}
 from {{ cookiecutter.package_name }}.core.authorization import Scope
 {% endif %}
-from {{ cookiecutter.package_name }}.core.clock import utc_now
 {% if db %}
 from {{ cookiecutter.package_name }}.models.requests import NoteQuery
 {% endif %}
@@ -25,7 +24,7 @@ class CurrentTimeArguments(BaseModel):
 
 async def current_time(arguments: CurrentTimeArguments, context: ToolContext) -> str:
     zone = timezone(timedelta(minutes=arguments.utc_offset_minutes))
-    return utc_now().astimezone(zone).isoformat(timespec="seconds")
+    return datetime.now(UTC).astimezone(zone).isoformat(timespec="seconds")
 {% if db %}
 
 
