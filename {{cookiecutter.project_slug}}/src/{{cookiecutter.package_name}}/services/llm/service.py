@@ -4,38 +4,35 @@
 
 ``LLMService`` is the one way the API reaches a provider. For each call it
 checks that the model takes what the request asks for, counts the caller's
-requests and tokens, answers identical deterministic requests from the cache,
-and otherwise tries the configured providers in order: each with a few tries
-(exponential backoff with jitter, or the wait the provider asked for, up to a
-cap) behind its own circuit breaker, falling back to the next provider when one
-fails. When the model calls tools, they run and the model is asked again, up to
-``LLM_MAX_TOOL_STEPS`` turns, on the provider that answered first; an answer in
-a ``response_format`` is validated (and asked for once more if invalid). Every
-call, whatever its outcome, is
-handed once to the usage recorders, with what all its turns used: the usage the
-provider reported, or for a turn that broke off (a failure midway, a client that left,
-a timeout) what was reported until then, completed by estimates (the prompt's
-length, the text received).
+requests and tokens, answers identical deterministic requests from the cache
+(``cache.py``) and otherwise tries the configured providers in order: each with a
+few tries behind its own circuit breaker, falling back to the next provider when
+one fails (``resilience.py``). When the model calls tools, they run and the model
+is asked again, up to ``LLM_MAX_TOOL_STEPS`` turns, on the provider that answered
+first; an answer in a ``response_format`` is validated (and asked for once more
+if invalid). Every call, whatever its outcome, is handed once to the usage
+recorders, with what all its turns used: the usage the provider reported, or for
+a turn that broke off (a failure midway, a client that left, a timeout) what was
+reported until then, completed by estimates (the prompt's length, the text
+received).
 """
 
 import asyncio
-import hashlib
 import json
 import logging
 import ssl
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from contextlib import AsyncExitStack, aclosing, asynccontextmanager
 from dataclasses import dataclass, field, replace
 from functools import cache, partial
 from http import HTTPStatus
-from typing import Any, TypeVar
+from typing import Any
 
 import jsonschema_rs
 import structlog
 from asgi_correlation_id import correlation_id
 from cashews import Cache
-from cashews.exceptions import CacheBackendInteractionError
 {% if anthropic %}
 from httpx2 import create_ssl_context
 {% else %}
@@ -44,10 +41,6 @@ from httpx import create_ssl_context
 {% if cookiecutter.observability == "yes" %}
 from opentelemetry.trace import TracerProvider
 {% endif %}
-from purgatory import AsyncCircuitBreakerFactory, ContextChanged, Event
-from purgatory.domain.model import OpenedState
-from pydantic import ValidationError
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_random_exponential
 
 from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.core.errors import (
@@ -58,7 +51,6 @@ from {{ cookiecutter.package_name }}.core.errors import (
 )
 from {{ cookiecutter.package_name }}.core.health import CheckFailedError
 from {{ cookiecutter.package_name }}.core.llm_types import ProviderName
-from {{ cookiecutter.package_name }}.core.outage import Outage
 from {{ cookiecutter.package_name }}.core.problems import FieldError, ProblemDetail
 from {{ cookiecutter.package_name }}.core.rate_limit import RateLimiter
 {% if cookiecutter.redis == "yes" %}
@@ -75,6 +67,7 @@ from {{ cookiecutter.package_name }}.models.llm import (
     ToolInfo,
     ToolResult,
 )
+from {{ cookiecutter.package_name }}.services.llm.cache import ResponseCache
 from {{ cookiecutter.package_name }}.services.llm.catalog import service_tools
 {% if anthropic %}
 from {{ cookiecutter.package_name }}.services.llm.providers.anthropic import AnthropicProvider
@@ -85,10 +78,8 @@ from {{ cookiecutter.package_name }}.services.llm.providers.base import (
     OutputFormat,
     ProviderCall,
     ProviderError,
-    ProviderRejectedError,
     StreamChunk,
     ToolStep,
-    TransientProviderError,
     Turn,
     cleanup_scope,
 )
@@ -102,6 +93,7 @@ from {{ cookiecutter.package_name }}.services.llm.quota import (
     estimate_tokens,
     tokens_in,
 )
+from {{ cookiecutter.package_name }}.services.llm.resilience import Resilience
 {% if cookiecutter.observability == "yes" %}
 from {{ cookiecutter.package_name }}.services.llm.telemetry import TracedProvider
 {% endif %}
@@ -119,7 +111,6 @@ from {{ cookiecutter.package_name }}.services.llm.usage import (
     cost_of,
 )
 
-T = TypeVar("T")
 StreamEvent = StreamDelta | ToolCall | ToolResult | StreamUsage | ProblemDetail
 """Deltas (with the tool calls and their results between the turns), then one
 ``StreamUsage``, or a ``ProblemDetail`` if the stream fails midway."""
@@ -251,8 +242,8 @@ class LLMService:
         settings: Settings,
         providers: Sequence[LLMProvider],
         *,
-        cache: Cache,
-        breakers: AsyncCircuitBreakerFactory,
+        cache: ResponseCache,
+        resilience: Resilience,
         quota: LLMQuota,
         recorders: Sequence[UsageRecorder],
         tools: ToolRegistry,
@@ -261,13 +252,9 @@ class LLMService:
         self._tools = tools
         self._providers = providers
         self._cache = cache
-        self._breakers = breakers
+        self._resilience = resilience
         self._quota = quota
         self._recorders = recorders
-        self._backoff = wait_random_exponential(
-            multiplier=settings.llm_retry_base_delay, max=settings.llm_retry_max_delay
-        )
-        self._cache_outage = Outage("llm_cache")
 
     async def check_readiness(self) -> None:
         """The readiness check: every provider has its key (and answers, if so configured)."""
@@ -337,13 +324,13 @@ class LLMService:
         offered = self._offered(request, toolbox)
         await self._quota.admit(call.caller)
 {% if cookiecutter.auth != "none" %}
-        cache_key = self._cache_key(request, candidates[0][1].model, call.caller)
+        cache_key = self._cache.key(request, candidates[0][1].model, call.caller)
 {% else %}
-        cache_key = self._cache_key(request, candidates[0][1].model)
+        cache_key = self._cache.key(request, candidates[0][1].model)
 {% endif %}
         if history or offered:
             cache_key = None
-        if cache_key and (hit := await self._cached(cache_key)):
+        if cache_key and (hit := await self._cache.get(cache_key)):
             call.provider, call.model, call.cached = hit.provider, hit.model, True
             call.succeeded(TokenUsage(), 0.0, hit.text)
             return hit.model_copy(
@@ -362,7 +349,7 @@ class LLMService:
         try:
             async with asyncio.timeout(self._settings.llm_total_timeout):
                 for _ in range(self._settings.llm_max_tool_steps):
-                    provider, provider_call, completion = await self._first_available(
+                    provider, provider_call, completion = await self._resilience.first_available(
                         candidates, _completion_from, call
                     )
                     call.turn_done(completion.usage)
@@ -395,7 +382,7 @@ class LLMService:
             fallback_from=call.fallback_from,
         )
         if cache_key:
-            await self._store(cache_key, response)
+            await self._cache.put(cache_key, response)
         return response
 
     async def _checked_output(
@@ -412,7 +399,9 @@ class LLMService:
         except _InvalidOutputError as exc:
             logger.warning("llm_output_invalid", provider=provider.name, problem=str(exc))
             retry = _retry_turn(provider_call, completion, str(exc))
-        _, _, completion = await self._first_available([(provider, retry)], _completion_from, call)
+        _, _, completion = await self._resilience.first_available(
+            [(provider, retry)], _completion_from, call
+        )
         call.turn_done(completion.usage)
         try:
             return _parse_output(request, completion.text), completion
@@ -469,9 +458,10 @@ class LLMService:
         for _ in range(self._settings.llm_max_tool_steps):
             try:
                 async with asyncio.timeout_at(deadline):
-                    provider, provider_call, (chunks, chunk) = await self._first_available(
+                    opened = await self._resilience.first_available(
                         candidates, partial(self._open_stream, call=call), call
                     )
+                provider, provider_call, (chunks, chunk) = opened
             except TimeoutError as exc:
                 failure: AppError = LLMTimeoutError("The LLM call took too long.")
                 if not started:
@@ -630,84 +620,6 @@ class LLMService:
             for provider, model in able
         ]
 
-    async def _first_available(
-        self,
-        candidates: Sequence[tuple[LLMProvider, ProviderCall]],
-        operation: Callable[[LLMProvider, ProviderCall], Awaitable[T]],
-        call: _Call,
-    ) -> tuple[LLMProvider, ProviderCall, T]:
-        """The first provider that answers; each failure is logged and falls back to the next."""
-        for provider, provider_call in candidates:
-            call.provider, call.model = provider.name, provider_call.model
-            try:
-                result = await self._with_retries(
-                    provider, partial(operation, provider, provider_call), call
-                )
-            except ProviderRejectedError as exc:
-                raise BadRequestError(f"The provider refused the request ({exc}).") from exc
-            except OpenedState:
-                logger.warning("llm_circuit_open", provider=provider.name)
-            except ProviderError as exc:
-                logger.warning("llm_provider_failed", provider=provider.name, error=str(exc))
-            else:
-                return provider, provider_call, result
-            call.fallback_from.append(provider.name)
-        msg = "No LLM provider could answer; try again later."
-        raise ServiceUnavailableError(msg)
-
-    async def _with_retries(
-        self, provider: LLMProvider, operation: Callable[[], Awaitable[T]], call: _Call
-    ) -> T:
-        """Tries on transient failures; each one counts for the provider's circuit breaker.
-
-        While a try is under way, ``call`` counts as having reached the provider: a
-        timeout or a client that leaves does not stop the provider from charging.
-        """
-        breaker = await self._breakers.get_breaker(provider.name)
-
-        async def guarded() -> T:
-            async with breaker:
-                call.reached, call.reported = True, None
-                try:
-                    return await operation()
-                except ProviderError:
-                    # The provider answered with an error, or could not be reached.
-                    call.reached = False
-                    raise
-
-        retrying = AsyncRetrying(
-            retry=retry_if_exception_type(TransientProviderError),
-            stop=self._stop,
-            wait=self._wait,
-            before_sleep=partial(self._log_retry, provider.name),
-            reraise=True,
-        )
-        return await retrying(guarded)
-
-    def _retry_after(self, state: RetryCallState) -> float | None:
-        exc = state.outcome.exception() if state.outcome else None
-        return exc.retry_after if isinstance(exc, TransientProviderError) else None
-
-    def _stop(self, state: RetryCallState) -> bool:
-        """Out of tries, or asked to wait longer than the cap: better try the next provider."""
-        retry_after = self._retry_after(state)
-        too_long = retry_after is not None and retry_after > self._settings.llm_retry_max_delay
-        return too_long or state.attempt_number >= self._settings.llm_max_attempts
-
-    def _wait(self, state: RetryCallState) -> float:
-        retry_after = self._retry_after(state)
-        return self._backoff(state) if retry_after is None else retry_after
-
-    def _log_retry(self, provider: ProviderName, state: RetryCallState) -> None:
-        exc = state.outcome.exception() if state.outcome else None
-        logger.warning(
-            "llm_retry",
-            provider=provider,
-            attempt=state.attempt_number,
-            wait_s=round(state.upcoming_sleep, 3),
-            error=str(exc),
-        )
-
     def _cost(self, model: str, usage: TokenUsage) -> float:
         return cost_of(usage, self._settings.llm_prices.get(model))
 
@@ -723,66 +635,6 @@ class LLMService:
             return  # complete already; only the answer's last event was not delivered
         call.usage = _plus(call.spent, call.usage_so_far() if call.reached else TokenUsage())
         call.cost = self._cost(call.model, call.usage)
-
-{% if cookiecutter.auth != "none" %}
-    def _cache_key(self, request: LLMRequest, model: str, caller: str) -> str | None:
-        """Only deterministic answers are worth reusing: temperature 0, unless configured.
-
-        Each caller has answers of their own, unless ``LLM_CACHE_SHARED``: an answer
-        served from someone else's call tells that they asked the same.
-        """
-{% else %}
-    def _cache_key(self, request: LLMRequest, model: str) -> str | None:
-        """Only deterministic answers are worth reusing: temperature 0, unless configured."""
-{% endif %}
-        if not self._settings.llm_cache_ttl:
-            return None
-        if request.temperature != 0 and not self._settings.llm_cache_any_temperature:
-            return None
-        canonical = json.dumps(
-            {
-{% if cookiecutter.auth != "none" %}
-                "caller": None if self._settings.llm_cache_shared else caller,
-{% endif %}
-                "model": model,
-                "system": request.system,
-                "messages": [message.model_dump() for message in request.conversation],
-                "max_tokens": request.max_tokens,
-                "temperature": request.temperature,
-                "thinking": request.thinking,
-                "effort": request.effort,
-                "response_format": request.response_format.model_dump()
-                if request.response_format
-                else None,
-            },
-            sort_keys=True,
-        )
-        return self._settings.llm_cache_prefix + hashlib.sha256(canonical.encode()).hexdigest()
-
-    async def _cached(self, key: str) -> LLMResponse | None:
-        """The cached answer, if any; none while the cache is down (tried again after a while)."""
-        if self._cache_outage.ongoing:
-            return None
-        try:
-            raw = await self._cache.get(key)
-        except CacheBackendInteractionError as exc:
-            self._cache_outage.failed(exc.__cause__ or exc)
-            return None
-        self._cache_outage.answered()
-        try:
-            return None if raw is None else LLMResponse.model_validate_json(raw)
-        except ValidationError as exc:
-            logger.warning("llm_cache_entry_invalid", error=repr(exc))
-            return None
-
-    async def _store(self, key: str, response: LLMResponse) -> None:
-        if self._cache_outage.ongoing:
-            return
-        try:
-            ttl = self._settings.llm_cache_ttl
-            await self._cache.set(key, response.model_dump_json(), expire=ttl)
-        except CacheBackendInteractionError as exc:
-            self._cache_outage.failed(exc.__cause__ or exc)
 
     async def _record(self, request: LLMRequest, call: _Call) -> None:
         log_content = self._settings.llm_log_content
@@ -895,11 +747,6 @@ def _provider(name: ProviderName, settings: Settings, tls: ssl.SSLContext) -> LL
     return FakeProvider()
 
 
-def _log_circuit_change(provider: str, kind: str, event: Event) -> None:
-    if isinstance(event, ContextChanged):
-        logger.warning("llm_circuit_changed", provider=provider, state=event.state)
-
-
 def _quiet_sdk_loggers() -> None:
     """The SDKs log whole requests, prompts included, at DEBUG: never let them."""
 {% if anthropic and openai %}
@@ -962,18 +809,12 @@ async def open_llm_service(
         cache.setup(settings.llm_cache_url, suppress=False)
 {% endif %}
         resources.push_async_callback(cache.close)
-        breakers = AsyncCircuitBreakerFactory(
-            default_threshold=settings.llm_breaker_threshold,
-            default_ttl=settings.llm_breaker_reset_seconds,
-            exclude=[ProviderRejectedError, asyncio.CancelledError],
-        )
-        breakers.add_listener(_log_circuit_change)
         quota = LLMQuota(limiter, settings)
         yield LLMService(
             settings,
             providers,
-            cache=cache,
-            breakers=breakers,
+            cache=ResponseCache(settings, cache),
+            resilience=Resilience(settings),
             quota=quota,
             recorders=[LogUsageRecorder(), quota, *recorders],
             tools=service_tools(),
