@@ -54,6 +54,8 @@ FLOW_NODE = rf"{WORD}(?:{'|'.join(FLOW_SHAPES)})?"
 FLOW_EDGE = re.compile(rf"^    {FLOW_NODE}(?: (?:-->|-\.->) {FLOW_NODE})+$")
 SEQ_PARTICIPANT = re.compile(rf"^    participant ({WORD})(?: as [^:;]+)?$")
 SEQ_MESSAGE = re.compile(rf"^    ({WORD})(?:->>|-->>|->|-->|-x|--x)({WORD}): [^;]+$")
+SEQ_BLOCK_START = re.compile(r"^    (?:loop|opt|alt|par|critical|break) [^;]+$")
+SEQ_BLOCK_ELSE = re.compile(r"^    (?:else|and|option) [^;]+$")
 ER_ENTITY = re.compile(rf"^    ({WORD}) \{{$")
 ER_ATTRIBUTE = re.compile(
     rf'^        {WORD} {WORD}(?: (?:PK|FK|UK)(?:, (?:PK|FK|UK))*)?(?: "[^"]*")?$'
@@ -70,14 +72,24 @@ def _flowchart(lines: list[str]) -> None:
 
 def _sequence(lines: list[str]) -> None:
     participants: set[str] = set()
-    for line in lines:
+    depth = 0  # inside a loop, opt or alt block, lines are indented by 4 more
+    for raw in lines:
+        line = raw.removeprefix("    " * depth)
+        assert depth == 0 or raw.startswith("    " * depth), f"not indented: {raw!r}"
         if declared := SEQ_PARTICIPANT.match(line):
             participants.add(declared.group(1))
+            continue
+        if SEQ_BLOCK_START.match(line):
+            depth += 1
+            continue
+        if depth and (SEQ_BLOCK_ELSE.match(f"    {raw.strip()}") or raw.strip() == "end"):
+            depth -= raw.strip() == "end"
             continue
         message = SEQ_MESSAGE.match(line)
         assert message, f"not a sequence diagram line: {line!r}"
         unknown = {message.group(1), message.group(2)} - participants
         assert not unknown, f"undeclared participants {unknown} in {line!r}"
+    assert depth == 0, "a block without its end"
 
 
 def _er(lines: list[str]) -> None:
