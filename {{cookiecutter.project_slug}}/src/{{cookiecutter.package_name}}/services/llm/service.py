@@ -323,13 +323,13 @@ class LLMService:
         candidates = self._candidates(request, call, history)
         offered = self._offered(request, toolbox)
         await self._quota.admit(call.caller)
+        model = candidates[0][1].model
+        # An answer that ran tools, or that follows a stored conversation, is not reused.
 {% if cookiecutter.auth != "none" %}
-        cache_key = self._cache.key(request, candidates[0][1].model, call.caller)
+        cache_key = None if history or offered else self._cache.key(request, model, call.caller)
 {% else %}
-        cache_key = self._cache.key(request, candidates[0][1].model)
+        cache_key = None if history or offered else self._cache.key(request, model)
 {% endif %}
-        if history or offered:
-            cache_key = None
         if cache_key and (hit := await self._cache.get(cache_key)):
             call.provider, call.model, call.cached = hit.provider, hit.model, True
             call.succeeded(TokenUsage(), 0.0, hit.text)
