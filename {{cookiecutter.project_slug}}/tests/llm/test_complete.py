@@ -49,6 +49,7 @@ async def test_a_completion_reports_its_usage_and_cost(
         "output_tokens": 200,
         "cache_read_tokens": 0,
         "cache_write_tokens": 0,
+        "reasoning_tokens": 0,
         "total_tokens": 1200,
     }
     assert body["cost"] == pytest.approx(
@@ -58,16 +59,21 @@ async def test_a_completion_reports_its_usage_and_cost(
     assert body["request_id"] == response.headers["x-request-id"]
     [sent] = primary.received
     assert sent.body["model"] == model
-    assert sent.body["messages"][-1] == {"role": "user", "content": "Say hello"}
     assert "temperature" not in sent.body
     assert sent.headers["authorization"] == f"Bearer {API_KEYS[providers[0]]}"
 {% if anthropic and openai %}
-    max_tokens = "max_tokens" if providers[0] == "anthropic" else "max_completion_tokens"
-    assert sent.body[max_tokens] == 300
+    if providers[0] == "anthropic":
+        assert sent.body["messages"][-1] == {"role": "user", "content": "Say hello"}
+        assert sent.body["max_tokens"] == 300
+    else:
+        assert sent.body["input"][-1] == {"role": "user", "content": "Say hello"}
+        assert sent.body["max_output_tokens"] == 300
 {% elif anthropic %}
+    assert sent.body["messages"][-1] == {"role": "user", "content": "Say hello"}
     assert sent.body["max_tokens"] == 300
 {% else %}
-    assert sent.body["max_completion_tokens"] == 300
+    assert sent.body["input"][-1] == {"role": "user", "content": "Say hello"}
+    assert sent.body["max_output_tokens"] == 300
 {% endif %}
 
 
@@ -94,7 +100,8 @@ async def test_a_conversation_and_a_system_prompt_reach_the_provider(
 {% endif %}
 {% if openai %}
     if providers[0] == "openai":
-        assert sent.body["messages"] == [{"role": "system", "content": "Be brief."}, *messages]
+        assert sent.body["instructions"] == "Be brief."
+        assert sent.body["input"] == messages
 {% endif %}
 {% if anthropic %}
 
