@@ -142,17 +142,20 @@ async def test_anthropic_prompt_caching_is_requested_reported_and_costed(
 
 
 @pytest.mark.parametrize("providers", [["openai"]])
-async def test_openai_cached_prompt_tokens_are_reported_and_costed(
+async def test_openai_cached_and_reasoning_tokens_are_reported_and_costed(
     client: AsyncClient, primary: StubProvider, settings: Settings
 ) -> None:
-    primary.will(Reply(input_tokens=1000, cache_read_tokens=600, output_tokens=50))
+    primary.will(
+        Reply(input_tokens=1000, cache_read_tokens=600, output_tokens=50, reasoning_tokens=20)
+    )
 
     body = (await client.post(COMPLETE, json={"prompt": "Summarise the manual."})).json()
 
     price = settings.llm_prices[body["model"]]
-    # OpenAI's prompt_tokens already include the cached ones.
+    # OpenAI's input tokens already include the cached ones, its output the reasoning ones.
     assert body["usage"]["input_tokens"] == 1000
     assert body["usage"]["cache_read_tokens"] == 600
+    assert body["usage"]["reasoning_tokens"] == 20
     assert body["cost"] == pytest.approx(
         per_million(400, price.input)
         + per_million(600, price.cache_read)

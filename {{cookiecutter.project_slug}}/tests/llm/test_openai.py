@@ -31,7 +31,7 @@ from tests.conftest import Serve, app_of
 from tests.llm.conftest import API_KEYS, COMPLETE
 from tests.llm.stub import Reply, StubProvider
 
-pytestmark = pytest.mark.parametrize("providers", [["openai"]])
+pytestmark = pytest.mark.parametrize("providers", [["openai"]], ids=["openai"])
 
 WEATHER = ToolSpec(
     name="weather",
