@@ -349,12 +349,14 @@ def responses_problem(body: dict[str, Any]) -> str | None:
         kind = item.get("type", "message")
         if kind not in RESPONSE_INPUT_TYPES:
             return f"unknown input item type {kind!r}"
+        if not stored and "id" in item:
+            return f"item with id {item['id']!r} not found: not persisted with store=false"
         if kind == "function_call":
             called.add(item["call_id"])
         elif kind == "function_call_output" and item["call_id"] not in called:
             return f"no tool call found for function call output with call_id {item['call_id']}"
-        elif kind == "reasoning" and not stored and "encrypted_content" not in item:
-            return f"item {item['id']!r} not found: items are not persisted with store=false"
+        elif kind == "reasoning" and "encrypted_content" not in item:
+            return "a reasoning item needs its id (stored) or its encrypted_content"
     return None
 
 

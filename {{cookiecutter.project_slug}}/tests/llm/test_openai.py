@@ -161,14 +161,36 @@ async def test_a_tool_call_turn_goes_back_with_its_reasoning_and_results(
     )
     assert [item["type"] for item in first.native] == ["reasoning", "message", "function_call"]
     assert (second.text, second.finish_reason) == ("Clear, 12°C.", "stop")
-    # The turn goes back verbatim (the encrypted reasoning too), then the tool's result.
+    # The turn goes back as it came (the encrypted reasoning too, the unstored IDs not),
+    # then the tool's result.
     input_items = primary.received[1].body["input"]
-    assert input_items[1:-1] == [dict(item) for item in first.native]
+    assert input_items[1:-1] == [
+        {key: value for key, value in item.items() if key != "id"} for item in first.native
+    ]
+    assert input_items[1]["encrypted_content"]
     assert input_items[-1] == {
         "type": "function_call_output",
         "call_id": "call_stub_0",
         "output": "12°C, clear",
     }
+
+
+async def test_reasoning_without_its_encrypted_content_stays_behind(
+    responses: OpenAIProvider, primary: StubProvider
+) -> None:
+    primary.will(OSLO)
+
+    first = await responses.complete(asking(tools=[WEATHER]))
+    await responses.complete(asking(stepped(first), tools=[WEATHER]))
+
+    assert first.native[0]["type"] == "reasoning"
+    sent = primary.received[1].body["input"]
+    assert [item.get("type") for item in sent] == [
+        None,
+        "message",
+        "function_call",
+        "function_call_output",
+    ]
 
 
 async def test_a_tool_step_without_native_items_is_rebuilt(

@@ -127,8 +127,14 @@ class Prompt(TypedDict):
 def _tool_step(step: ToolStep) -> list[ResponseInputItemParam]:
     items: list[ResponseInputItemParam] = []
     if step.provider == "openai" and step.native:
-        # The items as OpenAI returned them: reasoning items must come back verbatim.
-        items.extend(cast("ResponseInputItemParam", dict(item)) for item in step.native)
+        # The items as OpenAI returned them, reasoning included, less the IDs: with
+        # nothing stored, OpenAI refuses an ID it would have to look up. Reasoning it
+        # did not encrypt (not asked to think) cannot go back.
+        items.extend(
+            cast("ResponseInputItemParam", {key: item[key] for key in item if key != "id"})
+            for item in step.native
+            if item.get("type") != "reasoning" or item.get("encrypted_content")
+        )
     else:
         if step.text:
             items.append(EasyInputMessageParam(role="assistant", content=step.text))
