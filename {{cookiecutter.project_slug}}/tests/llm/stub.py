@@ -49,6 +49,8 @@ class Reply:
     """The first tool call's arguments as this text instead (malformed JSON, say)."""
     reasoning_tokens: int = 0
     """The part of ``output_tokens`` spent thinking."""
+    refusal: str | None = None
+    """OpenAI: the model refuses, with this explanation, instead of answering."""
 
 
 @dataclass
@@ -271,7 +273,9 @@ async def chat_events(
         }
 
     yield sse(chunk({"role": "assistant", "content": ""}))
-    for index, piece in enumerate(pieces(reply.text)):
+    if reply.refusal:
+        yield sse(chunk({"refusal": reply.refusal}))
+    for index, piece in enumerate(pieces(reply.text) if not reply.refusal else []):
         yield sse(chunk({"content": piece}))
         if index == 0 and reply.fail_midway:
             error = {"message": "The server had an error", "type": OPENAI_TRANSIENT}
@@ -318,7 +322,11 @@ async def openai_chat_completions(stub: StubProvider, request: Request) -> Respo
             zip(reply.tool_calls, openai_arguments(reply), strict=True)
         )
     ]
-    message: dict[str, Any] = {"role": "assistant", "content": reply.text or None, "refusal": None}
+    message: dict[str, Any] = {
+        "role": "assistant",
+        "content": None if reply.refusal else reply.text or None,
+        "refusal": reply.refusal,
+    }
     if calls:
         message["tool_calls"] = calls
     choice = {
@@ -381,15 +389,17 @@ def response_items(reply: Reply, body: dict[str, Any]) -> list[dict[str, Any]]:
         if "reasoning.encrypted_content" in body.get("include", []):
             reasoning["encrypted_content"] = "gAAAAB-stub-reasoning"
         items.append(reasoning)
-    if reply.text:
-        text = {"type": "output_text", "text": reply.text, "annotations": [], "logprobs": []}
+    content: dict[str, Any] = {"type": "refusal", "refusal": reply.refusal}
+    if not reply.refusal:
+        content = {"type": "output_text", "text": reply.text, "annotations": [], "logprobs": []}
+    if reply.text or reply.refusal:
         items.append(
             {
                 "type": "message",
                 "id": "msg_stub",
                 "status": "completed",
                 "role": "assistant",
-                "content": [text],
+                "content": [content],
             }
         )
     items.extend(
@@ -452,17 +462,22 @@ async def response_events(
         if item["type"] == "message":
             yield event("response.output_item.added", **at, item={**item, "content": []})
             part = {"item_id": item["id"], **at, "content_index": 0}
-            empty = {"type": "output_text", "text": "", "annotations": []}
+            content = item["content"][0]
+            empty = {**content, ("refusal" if reply.refusal else "text"): ""}
             yield event("response.content_part.added", **part, part=empty)
-            for number, piece in enumerate(pieces(reply.text)):
+            if reply.refusal:
+                yield event("response.refusal.delta", **part, delta=reply.refusal)
+                yield event("response.refusal.done", **part, refusal=reply.refusal)
+            for number, piece in enumerate(pieces(reply.text) if not reply.refusal else []):
                 yield event("response.output_text.delta", **part, delta=piece, logprobs=[])
                 if number == 0 and reply.fail_midway:
                     yield event("error", code=OPENAI_TRANSIENT, message="The server had an error")
                     return
                 if number == 0 and reply.hold:
                     await stub.released.wait()
-            yield event("response.output_text.done", **part, text=reply.text, logprobs=[])
-            yield event("response.content_part.done", **part, part=item["content"][0])
+            if not reply.refusal:
+                yield event("response.output_text.done", **part, text=reply.text, logprobs=[])
+            yield event("response.content_part.done", **part, part=content)
         elif item["type"] == "function_call":
             started = {**item, "arguments": "", "status": "in_progress"}
             yield event("response.output_item.added", **at, item=started)

@@ -269,6 +269,23 @@ async def test_an_answer_cut_short_says_so(
     assert chat_streamed.finish_reason == "max_tokens"
 
 
+async def test_a_refusal_says_so(
+    responses: OpenAIProvider, chat: OpenAIChatProvider, primary: StubProvider
+) -> None:
+    primary.default = Reply(refusal="I can't help with that.")
+
+    answers = [
+        await responses.complete(asking()),
+        (await drained(responses.stream(asking())))[-1],
+        await chat.complete(asking()),
+        (await drained(chat.stream(asking())))[-1],
+    ]
+
+    for answer in answers:
+        assert isinstance(answer, Completion)
+        assert (answer.text, answer.finish_reason) == ("I can't help with that.", "refusal")
+
+
 async def test_an_error_event_in_a_response_stream_is_transient(
     responses: OpenAIProvider, primary: StubProvider
 ) -> None:
