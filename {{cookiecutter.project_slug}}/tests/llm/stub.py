@@ -234,6 +234,8 @@ def chat_problem(messages: list[dict[str, Any]]) -> str | None:
             expected.discard(message["tool_call_id"])
         elif expected:
             return "an assistant message with 'tool_calls' must be followed by their results"
+        elif message.get("tool_calls") == []:
+            return "[] is too short - 'tool_calls'"
         else:
             expected = {call["id"] for call in message.get("tool_calls") or ()}
     return "tool calls without results" if expected else None

@@ -10,7 +10,8 @@ selects ``OpenAIChatProvider`` instead, for OpenAI-compatible servers.
 """
 
 import ssl
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator, Iterator, Mapping
+from contextlib import contextmanager
 from typing import TypedDict, cast
 
 import openai
@@ -98,6 +99,16 @@ class OpenAIBase:
         if isinstance(exc, openai.APIResponseValidationError):
             return ProviderError("openai sent a malformed response")
         return stream_failure(exc.type)
+
+    @contextmanager
+    def _errors(self, what: str) -> Iterator[None]:
+        """Raise the provider errors for the SDK's; ``what`` is the answer that came malformed."""
+        try:
+            yield
+        except openai.APIError as exc:
+            raise self._error(exc) from exc
+        except ValueError as exc:
+            raise ProviderError(f"openai sent a malformed {what}") from exc
 
     async def check(self, *, reachability: bool) -> None:
         if not reachability:
@@ -255,36 +266,27 @@ class OpenAIProvider(OpenAIBase):
         )
 
     async def complete(self, call: ProviderCall) -> Completion:
-        try:
+        with self._errors("response"):
             response = await self._client.responses.create(**self._request(call))
-        except openai.APIError as exc:
-            raise self._error(exc) from exc
-        except ValueError as exc:
-            raise ProviderError("openai sent a malformed response") from exc
         return _completion(response)
 
     async def stream(self, call: ProviderCall) -> AsyncGenerator[StreamChunk]:
-        try:
+        with self._errors("response"):
             events = await self._client.responses.create(**self._request(call), stream=True)
-        except openai.APIError as exc:
-            raise self._error(exc) from exc
 
         completion: Completion | None = None
         try:
-            async for event in events:
-                if event.type == "response.output_text.delta":
-                    yield event.delta
-                elif event.type == "response.completed" or event.type == "response.incomplete":
-                    completion = _completion(event.response)
-                elif event.type == "response.failed":
-                    error = event.response.error
-                    raise stream_failure(error.code if error else None)
-                elif event.type == "error":
-                    raise stream_failure(event.code)
-        except openai.APIError as exc:
-            raise self._error(exc) from exc
-        except ValueError as exc:
-            raise ProviderError("openai sent a malformed stream") from exc
+            with self._errors("stream"):
+                async for event in events:
+                    if event.type == "response.output_text.delta":
+                        yield event.delta
+                    elif event.type == "response.completed" or event.type == "response.incomplete":
+                        completion = _completion(event.response)
+                    elif event.type == "response.failed":
+                        error = event.response.error
+                        raise stream_failure(error.code if error else None)
+                    elif event.type == "error":
+                        raise stream_failure(event.code)
         finally:
             with cleanup_scope():
                 await events.close()

@@ -105,9 +105,9 @@ def _tool_step(step: ToolStep) -> list[ChatCompletionMessageParam]:
         )
         for use in step.calls
     ]
-    assistant = ChatCompletionAssistantMessageParam(
-        role="assistant", content=step.text or None, tool_calls=calls
-    )
+    assistant = ChatCompletionAssistantMessageParam(role="assistant", content=step.text or None)
+    if calls:  # OpenAI refuses an empty list
+        assistant["tool_calls"] = calls
     return [
         assistant,
         *(
@@ -172,12 +172,8 @@ class OpenAIChatProvider(OpenAIBase):
         )
 
     async def complete(self, call: ProviderCall) -> Completion:
-        try:
+        with self._errors("response"):
             completion = await self._client.chat.completions.create(**self._request(call))
-        except openai.APIError as exc:
-            raise self._error(exc) from exc
-        except ValueError as exc:
-            raise ProviderError("openai sent a malformed response") from exc
         if not completion.choices:
             return Completion(text="", usage=_usage(completion.usage), finish_reason="other")
         choice = completion.choices[0]
@@ -195,12 +191,10 @@ class OpenAIChatProvider(OpenAIBase):
         )
 
     async def stream(self, call: ProviderCall) -> AsyncGenerator[StreamChunk]:
-        try:
+        with self._errors("response"):
             chunks = await self._client.chat.completions.create(
                 **self._request(call), stream=True, stream_options={"include_usage": True}
             )
-        except openai.APIError as exc:
-            raise self._error(exc) from exc
 
         usage = TokenUsage()
         parts: list[str] = []
@@ -208,24 +202,21 @@ class OpenAIChatProvider(OpenAIBase):
         calls: dict[int, PartialCall] = {}
         finish_reason: str | None = None
         try:
-            async for chunk in chunks:
-                if chunk.usage is not None:
-                    usage = _usage(chunk.usage)
-                    yield usage
-                for choice in chunk.choices:
-                    delta = choice.delta
-                    if delta.content:
-                        parts.append(delta.content)
-                        yield delta.content
-                    if delta.refusal:
-                        refusal.append(delta.refusal)
-                    for piece in delta.tool_calls or ():
-                        calls.setdefault(piece.index, PartialCall()).add(piece)
-                    finish_reason = choice.finish_reason or finish_reason
-        except openai.APIError as exc:
-            raise self._error(exc) from exc
-        except ValueError as exc:
-            raise ProviderError("openai sent a malformed stream") from exc
+            with self._errors("stream"):
+                async for chunk in chunks:
+                    if chunk.usage is not None:
+                        usage = _usage(chunk.usage)
+                        yield usage
+                    for choice in chunk.choices:
+                        delta = choice.delta
+                        if delta.content:
+                            parts.append(delta.content)
+                            yield delta.content
+                        if delta.refusal:
+                            refusal.append(delta.refusal)
+                        for piece in delta.tool_calls or ():
+                            calls.setdefault(piece.index, PartialCall()).add(piece)
+                        finish_reason = choice.finish_reason or finish_reason
         finally:
             with cleanup_scope():
                 await chunks.close()
