@@ -49,6 +49,8 @@ class Reply:
     """The first tool call's arguments as this text instead (malformed JSON, say)."""
     reasoning_tokens: int = 0
     """The part of ``output_tokens`` spent thinking."""
+    refusal: str | None = None
+    """OpenAI: the model refuses, with this explanation, instead of answering."""
 
 
 @dataclass
@@ -263,68 +265,327 @@ async def anthropic_models(stub: StubProvider, request: Request) -> Response:
 {% if openai %}
 
 
-async def openai_events(
-    stub: StubProvider, reply: Reply, model: str, usage: dict[str, Any], with_usage: bool
+OPENAI_TRANSIENT = "server_error"
+
+
+def openai_error(
+    status: int, message: str = "Stub says no", headers: dict[str, str] | None = None
+) -> Response:
+    error = {"message": message, "type": "stub_error", "param": None, "code": None}
+    return JSONResponse({"error": error}, status_code=status, headers=headers)
+
+
+def openai_arguments(reply: Reply) -> list[str]:
+    """Each tool call's arguments as JSON text (the first one raw, when the reply says so)."""
+    arguments = [json.dumps(args) for _, args in reply.tool_calls]
+    if arguments and reply.raw_arguments is not None:
+        arguments[0] = reply.raw_arguments
+    return arguments
+
+
+def halves(text: str) -> list[str]:
+    middle = len(text) // 2
+    return [part for part in (text[:middle], text[middle:]) if part]
+
+
+def chat_problem(messages: list[dict[str, Any]]) -> str | None:
+    """Why OpenAI would refuse these messages: tool results must answer the calls before."""
+    expected: set[str] = set()
+    for message in messages:
+        if message.get("role") == "tool":
+            if message.get("tool_call_id") not in expected:
+                return "messages with role 'tool' must answer a preceding 'tool_calls'"
+            expected.discard(message["tool_call_id"])
+        elif expected:
+            return "an assistant message with 'tool_calls' must be followed by their results"
+        elif message.get("tool_calls") == []:
+            return "[] is too short - 'tool_calls'"
+        else:
+            expected = {call["id"] for call in message.get("tool_calls") or ()}
+    return "tool calls without results" if expected else None
+
+
+def chat_usage(reply: Reply) -> dict[str, Any]:
+    return {
+        "prompt_tokens": reply.input_tokens,
+        "completion_tokens": reply.output_tokens,
+        "total_tokens": reply.input_tokens + reply.output_tokens,
+        "prompt_tokens_details": {"cached_tokens": reply.cache_read_tokens},
+        "completion_tokens_details": {"reasoning_tokens": reply.reasoning_tokens},
+    }
+
+
+def chat_finish_reason(reply: Reply, body: dict[str, Any]) -> str:
+    if reply.output_tokens > body.get("max_completion_tokens", reply.output_tokens):
+        return "length"
+    return "tool_calls" if reply.tool_calls else "stop"
+
+
+async def chat_events(
+    stub: StubProvider, reply: Reply, body: dict[str, Any], with_usage: bool
 ) -> AsyncIterator[bytes]:
     if reply.malformed:
         yield b"data: {not json\n\n"
         return
 
-    def chunk(delta: dict[str, str], finish_reason: str | None = None) -> dict[str, Any]:
+    def chunk(delta: dict[str, Any], finish_reason: str | None = None) -> dict[str, Any]:
         choice = {"index": 0, "delta": delta, "finish_reason": finish_reason, "logprobs": None}
         return {
             "id": "chatcmpl-stub",
             "object": "chat.completion.chunk",
             "created": CREATED,
-            "model": model,
+            "model": body["model"],
             "choices": [choice],
         }
 
     yield sse(chunk({"role": "assistant", "content": ""}))
-    for index, piece in enumerate(pieces(reply.text)):
+    if reply.refusal:
+        yield sse(chunk({"refusal": reply.refusal}))
+    for index, piece in enumerate(pieces(reply.text) if not reply.refusal else []):
         yield sse(chunk({"content": piece}))
         if index == 0 and reply.fail_midway:
-            error = {"message": "The server had an error", "type": "server_error"}
+            error = {"message": "The server had an error", "type": OPENAI_TRANSIENT}
             yield sse({"error": {**error, "param": None, "code": None}})
             return
         if index == 0 and reply.hold:
             await stub.released.wait()
-    yield sse(chunk({}, "stop"))
+    for index, ((name, _), arguments) in enumerate(
+        zip(reply.tool_calls, openai_arguments(reply), strict=True)
+    ):
+        function = {"name": name, "arguments": ""}
+        start = {"index": index, "id": f"call_stub_{index}", "type": "function"}
+        yield sse(chunk({"tool_calls": [{**start, "function": function}]}))
+        for part in halves(arguments):
+            yield sse(chunk({"tool_calls": [{"index": index, "function": {"arguments": part}}]}))
+    yield sse(chunk({}, chat_finish_reason(reply, body)))
     if with_usage:
         last = chunk({})
-        yield sse({**last, "choices": [], "usage": usage})
+        yield sse({**last, "choices": [], "usage": chat_usage(reply)})
     yield b"data: [DONE]\n\n"
 
 
 async def openai_chat_completions(stub: StubProvider, request: Request) -> Response:
     reply, body = await stub.take(request)
+    if problem := chat_problem(body["messages"]):
+        return openai_error(400, problem)
     if reply.status != 200:
-        error = {"message": "Stub says no", "type": "stub_error", "param": None, "code": None}
-        return JSONResponse({"error": error}, status_code=reply.status, headers=reply.headers)
-    usage = {
-        "prompt_tokens": reply.input_tokens,
-        "completion_tokens": reply.output_tokens,
-        "total_tokens": reply.input_tokens + reply.output_tokens,
-        "prompt_tokens_details": {"cached_tokens": reply.cache_read_tokens},
-    }
+        return openai_error(reply.status, headers=reply.headers)
     if body.get("stream"):
         with_usage = bool(body.get("stream_options", {}).get("include_usage"))
-        events = openai_events(stub, reply, body["model"], usage, with_usage)
+        events = chat_events(stub, reply, body, with_usage)
         return StreamingResponse(stub.watched(events), media_type="text/event-stream")
     if reply.hold:
         await stub.released.wait()
     if reply.malformed:
         return Response("{not json", media_type="application/json")
-    message = {"role": "assistant", "content": reply.text, "refusal": None}
+    calls = [
+        {
+            "id": f"call_stub_{index}",
+            "type": "function",
+            "function": {"name": name, "arguments": args},
+        }
+        for index, ((name, _), args) in enumerate(
+            zip(reply.tool_calls, openai_arguments(reply), strict=True)
+        )
+    ]
+    message: dict[str, Any] = {
+        "role": "assistant",
+        "content": None if reply.refusal else reply.text or None,
+        "refusal": reply.refusal,
+    }
+    if calls:
+        message["tool_calls"] = calls
+    choice = {
+        "index": 0,
+        "message": message,
+        "finish_reason": chat_finish_reason(reply, body),
+        "logprobs": None,
+    }
     completion = {
         "id": "chatcmpl-stub",
         "object": "chat.completion",
         "created": CREATED,
         "model": body["model"],
-        "choices": [{"index": 0, "message": message, "finish_reason": "stop", "logprobs": None}],
-        "usage": usage,
+        "choices": [choice],
+        "usage": chat_usage(reply),
     }
     return JSONResponse(completion)
+
+
+RESPONSE_INPUT_TYPES = frozenset({"message", "function_call", "function_call_output", "reasoning"})
+
+
+def responses_problem(body: dict[str, Any]) -> str | None:
+    """Why OpenAI would refuse this request (only what these tests can get wrong)."""
+    stored = body.get("store", True)
+    called: set[str] = set()
+    for item in body["input"] if isinstance(body["input"], list) else []:
+        kind = item.get("type", "message")
+        if kind not in RESPONSE_INPUT_TYPES:
+            return f"unknown input item type {kind!r}"
+        if not stored and "id" in item:
+            return f"item with id {item['id']!r} not found: not persisted with store=false"
+        if kind == "function_call":
+            called.add(item["call_id"])
+        elif kind == "function_call_output" and item["call_id"] not in called:
+            return f"no tool call found for function call output with call_id {item['call_id']}"
+        elif kind == "reasoning" and "encrypted_content" not in item:
+            return "a reasoning item needs its id (stored) or its encrypted_content"
+    return None
+
+
+def response_usage(reply: Reply) -> dict[str, Any]:
+    return {
+        "input_tokens": reply.input_tokens,
+        "input_tokens_details": {
+            "cached_tokens": reply.cache_read_tokens,
+            "cache_write_tokens": reply.cache_write_tokens,
+        },
+        "output_tokens": reply.output_tokens,
+        "output_tokens_details": {"reasoning_tokens": reply.reasoning_tokens},
+        "total_tokens": reply.input_tokens + reply.output_tokens,
+    }
+
+
+def response_items(reply: Reply, body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The output items of a reply: its reasoning, its message, its tool calls."""
+    items: list[dict[str, Any]] = []
+    if reply.reasoning_tokens:
+        reasoning: dict[str, Any] = {"type": "reasoning", "id": "rs_stub", "summary": []}
+        if "reasoning.encrypted_content" in body.get("include", []):
+            reasoning["encrypted_content"] = "gAAAAB-stub-reasoning"
+        items.append(reasoning)
+    content: dict[str, Any] = {"type": "refusal", "refusal": reply.refusal}
+    if not reply.refusal:
+        content = {"type": "output_text", "text": reply.text, "annotations": [], "logprobs": []}
+    if reply.text or reply.refusal:
+        items.append(
+            {
+                "type": "message",
+                "id": "msg_stub",
+                "status": "completed",
+                "role": "assistant",
+                "content": [content],
+            }
+        )
+    items.extend(
+        {
+            "type": "function_call",
+            "id": f"fc_stub_{index}",
+            "call_id": f"call_stub_{index}",
+            "name": name,
+            "arguments": arguments,
+            "status": "completed",
+        }
+        for index, ((name, _), arguments) in enumerate(
+            zip(reply.tool_calls, openai_arguments(reply), strict=True)
+        )
+    )
+    return items
+
+
+def response_object(reply: Reply, body: dict[str, Any], *, done: bool = True) -> dict[str, Any]:
+    status, incomplete = "completed", None
+    if reply.output_tokens > body.get("max_output_tokens", reply.output_tokens):
+        status, incomplete = "incomplete", {"reason": "max_output_tokens"}
+    return {
+        "id": "resp_stub",
+        "object": "response",
+        "created_at": CREATED,
+        "status": status if done else "in_progress",
+        "error": None,
+        "incomplete_details": incomplete if done else None,
+        "instructions": body.get("instructions"),
+        "max_output_tokens": body.get("max_output_tokens"),
+        "model": body["model"],
+        "output": response_items(reply, body) if done else [],
+        "parallel_tool_calls": True,
+        "store": False,
+        "temperature": body.get("temperature", 1.0),
+        "tool_choice": body.get("tool_choice", "auto"),
+        "tools": body.get("tools", []),
+        "usage": response_usage(reply) if done else None,
+    }
+
+
+async def response_events(
+    stub: StubProvider, reply: Reply, body: dict[str, Any]
+) -> AsyncIterator[bytes]:
+    if reply.malformed:
+        yield b"event: response.created\ndata: {not json\n\n"
+        return
+    sequence = 0
+
+    def event(kind: str, **data: Any) -> bytes:
+        nonlocal sequence
+        sequence += 1
+        return sse({"type": kind, "sequence_number": sequence - 1, **data}, kind)
+
+    yield event("response.created", response=response_object(reply, body, done=False))
+    yield event("response.in_progress", response=response_object(reply, body, done=False))
+    for index, item in enumerate(response_items(reply, body)):
+        at = {"output_index": index}
+        if item["type"] == "message":
+            yield event("response.output_item.added", **at, item={**item, "content": []})
+            part = {"item_id": item["id"], **at, "content_index": 0}
+            content = item["content"][0]
+            empty = {**content, ("refusal" if reply.refusal else "text"): ""}
+            yield event("response.content_part.added", **part, part=empty)
+            if reply.refusal:
+                yield event("response.refusal.delta", **part, delta=reply.refusal)
+                yield event("response.refusal.done", **part, refusal=reply.refusal)
+            for number, piece in enumerate(pieces(reply.text) if not reply.refusal else []):
+                yield event("response.output_text.delta", **part, delta=piece, logprobs=[])
+                if number == 0 and reply.fail_midway:
+                    yield event("error", code=OPENAI_TRANSIENT, message="The server had an error")
+                    return
+                if number == 0 and reply.hold:
+                    await stub.released.wait()
+            if not reply.refusal:
+                yield event("response.output_text.done", **part, text=reply.text, logprobs=[])
+            yield event("response.content_part.done", **part, part=content)
+        elif item["type"] == "function_call":
+            started = {**item, "arguments": "", "status": "in_progress"}
+            yield event("response.output_item.added", **at, item=started)
+            for piece in halves(item["arguments"]):
+                yield event(
+                    "response.function_call_arguments.delta", item_id=item["id"], **at, delta=piece
+                )
+            yield event(
+                "response.function_call_arguments.done",
+                item_id=item["id"],
+                **at,
+                name=item["name"],
+                arguments=item["arguments"],
+            )
+        else:
+            yield event("response.output_item.added", **at, item=item)
+        yield event("response.output_item.done", **at, item=item)
+    final = response_object(reply, body)
+    yield event(f"response.{final['status']}", response=final)
+
+
+async def openai_responses(stub: StubProvider, request: Request) -> Response:
+    reply, body = await stub.take(request)
+    if problem := responses_problem(body):
+        return openai_error(400, problem)
+    if reply.status != 200:
+        return openai_error(reply.status, headers=reply.headers)
+    if body.get("stream"):
+        events = response_events(stub, reply, body)
+        return StreamingResponse(stub.watched(events), media_type="text/event-stream")
+    if reply.hold:
+        await stub.released.wait()
+    if reply.malformed:
+        return Response("{not json", media_type="application/json")
+    return JSONResponse(response_object(reply, body))
+
+
+async def openai_input_tokens(stub: StubProvider, request: Request) -> Response:
+    reply, _ = await stub.take(request)
+    if reply.status != 200:
+        return openai_error(reply.status, headers=reply.headers)
+    return JSONResponse({"object": "response.input_tokens", "input_tokens": reply.input_tokens})
 
 
 async def openai_models(stub: StubProvider, request: Request) -> Response:
@@ -376,6 +637,8 @@ class ProviderStub:
                 Mount(
                     "/openai/v1",
                     routes=[
+                        route("/responses", openai_responses, self.openai, "POST"),
+                        route("/responses/input_tokens", openai_input_tokens, self.openai, "POST"),
                         route("/chat/completions", openai_chat_completions, self.openai, "POST"),
                         route("/models", openai_models, self.openai, "GET"),
                     ],

@@ -59,16 +59,21 @@ async def test_a_completion_reports_its_usage_and_cost(
     assert body["request_id"] == response.headers["x-request-id"]
     [sent] = primary.received
     assert sent.body["model"] == model
-    assert sent.body["messages"][-1] == {"role": "user", "content": "Say hello"}
     assert "temperature" not in sent.body
     assert sent.headers["authorization"] == f"Bearer {API_KEYS[providers[0]]}"
 {% if anthropic and openai %}
-    max_tokens = "max_tokens" if providers[0] == "anthropic" else "max_completion_tokens"
-    assert sent.body[max_tokens] == 300
+    if providers[0] == "anthropic":
+        assert sent.body["messages"][-1] == {"role": "user", "content": "Say hello"}
+        assert sent.body["max_tokens"] == 300
+    else:
+        assert sent.body["input"][-1] == {"role": "user", "content": "Say hello"}
+        assert sent.body["max_output_tokens"] == 300
 {% elif anthropic %}
+    assert sent.body["messages"][-1] == {"role": "user", "content": "Say hello"}
     assert sent.body["max_tokens"] == 300
 {% else %}
-    assert sent.body["max_completion_tokens"] == 300
+    assert sent.body["input"][-1] == {"role": "user", "content": "Say hello"}
+    assert sent.body["max_output_tokens"] == 300
 {% endif %}
 
 
@@ -95,7 +100,8 @@ async def test_a_conversation_and_a_system_prompt_reach_the_provider(
 {% endif %}
 {% if openai %}
     if providers[0] == "openai":
-        assert sent.body["messages"] == [{"role": "system", "content": "Be brief."}, *messages]
+        assert sent.body["instructions"] == "Be brief."
+        assert sent.body["input"] == messages
 {% endif %}
 {% if anthropic %}
 
@@ -139,17 +145,20 @@ async def test_anthropic_prompt_caching_is_requested_reported_and_costed(
 
 
 @pytest.mark.parametrize("providers", [["openai"]])
-async def test_openai_cached_prompt_tokens_are_reported_and_costed(
+async def test_openai_cached_and_reasoning_tokens_are_reported_and_costed(
     client: AsyncClient, primary: StubProvider, settings: Settings
 ) -> None:
-    primary.will(Reply(input_tokens=1000, cache_read_tokens=600, output_tokens=50))
+    primary.will(
+        Reply(input_tokens=1000, cache_read_tokens=600, output_tokens=50, reasoning_tokens=20)
+    )
 
     body = (await client.post(COMPLETE, json={"prompt": "Summarise the manual."})).json()
 
     price = settings.llm_prices[body["model"]]
-    # OpenAI's prompt_tokens already include the cached ones.
+    # OpenAI's input tokens already include the cached ones, its output the reasoning ones.
     assert body["usage"]["input_tokens"] == 1000
     assert body["usage"]["cache_read_tokens"] == 600
+    assert body["usage"]["reasoning_tokens"] == 20
     assert body["cost"] == pytest.approx(
         per_million(400, price.input)
         + per_million(600, price.cache_read)

@@ -86,6 +86,7 @@ from {{ cookiecutter.package_name }}.services.llm.providers.base import (
 from {{ cookiecutter.package_name }}.services.llm.providers.fake import FakeProvider
 {% if openai %}
 from {{ cookiecutter.package_name }}.services.llm.providers.openai import OpenAIProvider
+from {{ cookiecutter.package_name }}.services.llm.providers.openai_chat import OpenAIChatProvider
 {% endif %}
 from {{ cookiecutter.package_name }}.services.llm.quota import (
     LLMQuota,
@@ -742,6 +743,8 @@ def _provider(name: ProviderName, settings: Settings, tls: ssl.SSLContext) -> LL
         key = settings.openai_api_key
         if key is None or not key.get_secret_value():
             return UnconfiguredProvider(name, settings.openai_models, "OPENAI_API_KEY")
+        if settings.openai_api == "chat_completions":
+            return OpenAIChatProvider(settings, key, tls)
         return OpenAIProvider(settings, key, tls)
 {% endif %}
     return FakeProvider()
