@@ -76,6 +76,7 @@ from {{ cookiecutter.package_name }}.services.llm.providers.base import (
     ProviderRejectedError,
     StreamChunk,
     TransientProviderError,
+    Turn,
     cleanup_scope,
 )
 from {{ cookiecutter.package_name }}.services.llm.providers.fake import FakeProvider
@@ -85,7 +86,7 @@ from {{ cookiecutter.package_name }}.services.llm.providers.openai import OpenAI
 from {{ cookiecutter.package_name }}.services.llm.quota import (
     LLMQuota,
     estimate_prompt_tokens,
-    estimate_tokens,
+    estimate_turn_tokens,
     tokens_in,
 )
 {% if cookiecutter.observability == "yes" %}
@@ -118,6 +119,8 @@ class _Call:
 
     caller: str
     streamed: bool
+    history: Sequence[Turn] = ()
+    """Earlier turns of a conversation, sent before the request's messages."""
     started: float = field(default_factory=time.perf_counter)
     provider: ProviderName | None = None
     model: str | None = None
@@ -205,8 +208,12 @@ class LLMService:
         if problems:
             raise CheckFailedError("; ".join(problems))
 
-    async def complete(self, request: LLMRequest, caller: str) -> LLMResponse:
-        call = _Call(caller=caller, streamed=False, prompt_tokens=estimate_prompt_tokens(request))
+    async def complete(
+        self, request: LLMRequest, caller: str, *, history: Sequence[Turn] = ()
+    ) -> LLMResponse:
+        """The answer to ``request``; ``history`` is the conversation before its messages."""
+        prompt_tokens = estimate_prompt_tokens(request) + estimate_turn_tokens(history)
+        call = _Call(caller=caller, streamed=False, history=history, prompt_tokens=prompt_tokens)
         try:
             return await self._complete(request, call)
         except BaseException as exc:
@@ -217,9 +224,12 @@ class LLMService:
                 self._settle(call)
                 await self._record(request, call)
 
-    async def stream(self, request: LLMRequest, caller: str) -> AsyncGenerator[StreamEvent]:
+    async def stream(
+        self, request: LLMRequest, caller: str, *, history: Sequence[Turn] = ()
+    ) -> AsyncGenerator[StreamEvent]:
         """Errors before the first event are raised; later ones end the stream as an event."""
-        call = _Call(caller=caller, streamed=True, prompt_tokens=estimate_prompt_tokens(request))
+        prompt_tokens = estimate_prompt_tokens(request) + estimate_turn_tokens(history)
+        call = _Call(caller=caller, streamed=True, history=history, prompt_tokens=prompt_tokens)
         try:
             async with aclosing(self._stream(request, call)) as events:
                 async for event in events:
@@ -232,6 +242,28 @@ class LLMService:
                 self._settle(call)
                 await self._record(request, call)
 
+    async def count_tokens(self, request: LLMRequest, history: Sequence[Turn] = ()) -> int:
+        """The prompt's tokens (``history`` included), as the provider of the request's model
+        counts them where it can, else a conservative estimate. Calls no model.
+        """
+        call = _Call(caller="", streamed=False, history=history)
+        provider, provider_call = self._candidates(request, call)[0]
+        try:
+            counted = await provider.count_tokens(provider_call)
+        except ProviderError as exc:
+            logger.warning("llm_count_tokens_failed", provider=provider.name, error=str(exc))
+            counted = None
+        if counted is not None:
+            return counted
+        return estimate_prompt_tokens(request) + estimate_turn_tokens(history)
+
+    def context_window(self, request: LLMRequest) -> int:
+        """The tokens ``request`` has for prompt and answer: the least of the models that may
+        answer it (fallback included), as ``LLM_MODELS`` has them.
+        """
+        candidates = self._candidates(request, _Call(caller="", streamed=False))
+        return min(self._settings.capabilities(c.model).context_window for _, c in candidates)
+
     async def _complete(self, request: LLMRequest, call: _Call) -> LLMResponse:
         candidates = self._candidates(request, call)
         await self._quota.admit(call.caller)
@@ -240,6 +272,8 @@ class LLMService:
 {% else %}
         cache_key = self._cache_key(request, candidates[0][1].model)
 {% endif %}
+        if call.history:
+            cache_key = None  # the answer depends on the whole conversation: not reused
         if cache_key and (hit := await self._cached(cache_key)):
             call.provider, call.model, call.cached = hit.provider, hit.model, True
             call.succeeded(TokenUsage(), 0.0, hit.text)
@@ -253,7 +287,7 @@ class LLMService:
                     "fallback_from": [],
                 }
             )
-        await self._quota.reserve(call.caller, estimate_tokens(request))
+        await self._quota.reserve(call.caller, call.prompt_tokens + request.max_tokens)
         try:
             async with asyncio.timeout(self._settings.llm_total_timeout):
                 provider, provider_call, completion = await self._first_available(
@@ -281,7 +315,7 @@ class LLMService:
     async def _stream(self, request: LLMRequest, call: _Call) -> AsyncGenerator[StreamEvent]:
         candidates = self._candidates(request, call)
         await self._quota.admit(call.caller)
-        await self._quota.reserve(call.caller, estimate_tokens(request))
+        await self._quota.reserve(call.caller, call.prompt_tokens + request.max_tokens)
         deadline = asyncio.get_running_loop().time() + self._settings.llm_total_timeout
         try:
             async with asyncio.timeout_at(deadline):
@@ -367,7 +401,7 @@ class LLMService:
                 provider,
                 ProviderCall(
                     model=model,
-                    messages=request.conversation,
+                    messages=[*call.history, *request.conversation],
                     system=request.system,
                     max_tokens=request.max_tokens,
                     temperature=request.temperature,

@@ -107,6 +107,14 @@ class EventStreamResponse(StreamingResponse):
                 await self._events.aclose()
 
 
+async def event_stream(events: AsyncGenerator[StreamEvent]) -> EventStreamResponse:
+    """``events`` as Server-Sent Events. Failures before the first event are raised:
+    they still get a proper status code and problem.
+    """
+    first = await anext(events)
+    return EventStreamResponse(first, events)
+
+
 @router.post(
     "/complete",
     summary="Complete a prompt or a conversation",
@@ -121,10 +129,7 @@ async def complete(
 ) -> LLMResponse | EventStreamResponse:
     if not body.stream:
         return await llm.complete(body, caller)
-    events = llm.stream(body, caller)
-    # Failures before the first event still get a proper status code and problem.
-    first = await anext(events)
-    return EventStreamResponse(first, events)
+    return await event_stream(llm.stream(body, caller))
 {% if cookiecutter.database != "none" %}
 
 
