@@ -12,9 +12,14 @@ from {{ cookiecutter.package_name }}.api.v1.endpoints.audit_log import router as
 from {{ cookiecutter.package_name }}.api.v1.endpoints.auth import router as auth_router
 {% endif %}
 {% if cookiecutter.llm != "none" and cookiecutter.database != "none" %}
+{% set conversations_import = "from " ~ cookiecutter.package_name ~ ".api.v1.endpoints.conversations import router as conversations_router" %}
+{% if conversations_import | length <= 100 %}
+{{ conversations_import }}
+{% else %}
 from {{ cookiecutter.package_name }}.api.v1.endpoints.conversations import (
     router as conversations_router,
 )
+{% endif %}
 {% endif %}
 from {{ cookiecutter.package_name }}.api.v1.endpoints.jobs import router as jobs_router
 {% if cookiecutter.llm != "none" %}
