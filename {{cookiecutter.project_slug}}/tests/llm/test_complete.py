@@ -49,6 +49,7 @@ async def test_a_completion_reports_its_usage_and_cost(
         "output_tokens": 200,
         "cache_read_tokens": 0,
         "cache_write_tokens": 0,
+        "reasoning_tokens": 0,
         "total_tokens": 1200,
     }
     assert body["cost"] == pytest.approx(
