@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import re
 import shutil
+import sqlite3
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -101,6 +103,13 @@ def test_switching_the_llm_module_on_keeps_the_users_route_setting_and_files(
 ) -> None:
     project = committed_project(llm="none", auth="jwt")
     key = secret_key(project)
+    # The database the project already runs on, migrated by the project as it was.
+    env = project_env(recorded(project)["answers"])
+    database = alembic_env(env, f"sqlite+aiosqlite:///{tmp_path / 'app.db'}")
+    alembic = [UV, "run", "--no-sync", "alembic"]
+    before = shutil.copytree(project, tmp_path / "before")
+    run([UV, "sync", "--quiet"], before, env)
+    run([*alembic, "upgrade", "head"], before, database)
 
     code, output = regenerate(project, "--set", "llm=anthropic")
 
@@ -117,6 +126,10 @@ def test_switching_the_llm_module_on_keeps_the_users_route_setting_and_files(
     assert "LLM_PROVIDERS" in (project / ".env").read_text()
     refresh_generated_docs(project, answers)
     check_project(project, answers, mypy_cache, suite=True)
+    run([*alembic, "upgrade", "head"], project, database)
+    with closing(sqlite3.connect(tmp_path / "app.db")) as connection:
+        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+    assert {"llm_requests", "conversations", "conversation_messages"} <= tables
 
 
 @pytest.mark.bake

@@ -66,6 +66,7 @@ class StubProvider:
         self.received: list[Received] = []
         self.counted: list[dict[str, Any]] = []
         """Bodies sent to a token-counting endpoint."""
+        self.count_status = 200
         self.released = asyncio.Event()
 {% if cookiecutter.auth != "none" %}
         self.arrived = asyncio.Event()
@@ -582,10 +583,13 @@ async def openai_responses(stub: StubProvider, request: Request) -> Response:
 
 
 async def openai_input_tokens(stub: StubProvider, request: Request) -> Response:
-    reply, _ = await stub.take(request)
-    if reply.status != 200:
-        return openai_error(reply.status, headers=reply.headers)
-    return JSONResponse({"object": "response.input_tokens", "input_tokens": reply.input_tokens})
+    """A deterministic count: a token per four characters of what would be sent."""
+    body: dict[str, Any] = await request.json()
+    stub.counted.append(body)
+    if stub.count_status != 200:
+        return openai_error(stub.count_status, headers={})
+    sent = json.dumps([body.get("instructions"), body["input"], body.get("tools")])
+    return JSONResponse({"object": "response.input_tokens", "input_tokens": len(sent) // 4})
 
 
 async def openai_models(stub: StubProvider, request: Request) -> Response:

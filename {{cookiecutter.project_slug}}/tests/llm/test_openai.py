@@ -300,19 +300,20 @@ async def test_an_error_event_in_a_response_stream_is_transient(
 async def test_openai_counts_the_prompt_tokens_and_a_failed_count_is_none(
     responses: OpenAIProvider, chat: OpenAIChatProvider, primary: StubProvider
 ) -> None:
-    primary.will(Reply(input_tokens=42), Reply(status=500))
-
     counted = await responses.count_tokens(asking(tools=[WEATHER]))
+    primary.count_status = 500
     failed = await responses.count_tokens(asking())
 
-    assert (counted, failed) == (42, None)
-    sent = primary.received[0].body
+    sent = primary.counted[0]
+    assert counted == len(json.dumps([sent["instructions"], sent["input"], sent["tools"]])) // 4
+    assert failed is None
     assert sent["input"] == [{"role": "user", "content": "Weather in Oslo?"}]
     assert sent["instructions"] == "Be brief."
     assert sent["tools"][0]["name"] == "weather"
     assert "max_output_tokens" not in sent
     assert await chat.count_tokens(asking()) is None
-    assert len(primary.received) == 2
+    assert len(primary.counted) == 2
+    assert primary.received == []
 
 
 async def test_a_chat_request_carries_every_option_and_its_tool_steps(

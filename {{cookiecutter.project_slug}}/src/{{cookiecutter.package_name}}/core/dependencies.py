@@ -99,6 +99,9 @@ from {{ cookiecutter.package_name }}.services.auth_service import (
     principal_from_token,
 )
 {% endif %}
+{% if llm and db %}
+from {{ cookiecutter.package_name }}.services.llm.conversations import ConversationService
+{% endif %}
 {% if llm %}
 from {{ cookiecutter.package_name }}.services.llm.service import LLMService
 from {{ cookiecutter.package_name }}.services.llm.tools import Toolbox, ToolContext
@@ -390,6 +393,19 @@ async def get_api_key_service(
 
 async def get_usage_reports(session: SessionDep) -> UsageReports:
     return UsageReports(session)
+
+
+{% if auth %}
+async def get_conversation_service(
+    sessions: SessionsDep, llm: LLMServiceDep, caller: CallerIdDep, principal: PrincipalDep
+) -> ConversationService:
+    return ConversationService(sessions, llm, caller, principal)
+{% else %}
+async def get_conversation_service(
+    sessions: SessionsDep, llm: LLMServiceDep, caller: CallerIdDep
+) -> ConversationService:
+    return ConversationService(sessions, llm, caller)
+{% endif %}
 {% endif %}
 {% endif %}
 
@@ -411,6 +427,7 @@ ApiKeyServiceDep = Annotated[ApiKeyService, Depends(get_api_key_service)]
 {% endif %}
 {% if llm and db %}
 UsageReportsDep = Annotated[UsageReports, Depends(get_usage_reports)]
+ConversationServiceDep = Annotated[ConversationService, Depends(get_conversation_service)]
 {% endif %}
 {% if llm %}
 

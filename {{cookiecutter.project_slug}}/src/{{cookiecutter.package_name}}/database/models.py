@@ -27,6 +27,9 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+{% if cookiecutter.llm != "none" %}
+    UniqueConstraint,
+{% endif %}
     func,
     true,
 )
@@ -253,4 +256,58 @@ class LLMCall(Record):
     streamed: Mapped[bool] = mapped_column(default=False)
     fallback_from: Mapped[list[str]] = mapped_column(JSON, default=list)
     day: Mapped[date] = mapped_column(index=True)
+
+
+class Conversation(Entity):
+    """A conversation with a model: its messages, and what every reply starts from.
+
+    ``owner_id`` is the user it belongs to (None while there is no authentication);
+    deleting the user deletes it, and deleting it deletes its messages (ON DELETE CASCADE).
+    """
+
+    __tablename__ = "conversations"
+    __table_args__ = (Index("ix_conversations_owner_id_created_at", "owner_id", "created_at"),)
+    audit_exclude = frozenset({"system"})
+
+    owner_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(200))
+    system: Mapped[str | None] = mapped_column(Text)
+    model: Mapped[str | None] = mapped_column(String(100))
+
+    messages: Mapped[list["ConversationMessage"]] = relationship(
+        back_populates="conversation",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        lazy="raise",
+    )
+
+
+class ConversationMessage(Record):
+    """One turn of a conversation, numbered from 0 in order (``position``).
+
+    An assistant's turn keeps the tools it called and their results (``ToolCall`` and
+    ``ToolResult`` as JSON), its usage and its cost in US dollars.
+    """
+
+    __tablename__ = "conversation_messages"
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "position"),
+        CheckConstraint("role IN ('user', 'assistant')", name="role"),
+    )
+
+    conversation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE")
+    )
+    position: Mapped[int]
+    role: Mapped[str] = mapped_column(String(16))
+    content: Mapped[str] = mapped_column(Text)
+    tool_calls: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    tool_results: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    input_tokens: Mapped[int] = mapped_column(default=0)
+    output_tokens: Mapped[int] = mapped_column(default=0)
+    cost: Mapped[float] = mapped_column(default=0.0)
+    provider: Mapped[str | None] = mapped_column(String(32))
+    model: Mapped[str | None] = mapped_column(String(100))
+
+    conversation: Mapped[Conversation] = relationship(back_populates="messages", lazy="raise")
 {% endif %}

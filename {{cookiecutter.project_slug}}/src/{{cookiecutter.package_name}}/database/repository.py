@@ -51,6 +51,8 @@ from {{ cookiecutter.package_name }}.database.models import (
 {% endif %}
     AuditLogEntry,
 {% if cookiecutter.llm != "none" %}
+    Conversation,
+    ConversationMessage,
     LLMCall,
 {% endif %}
 {% if jwt %}
@@ -229,6 +231,42 @@ class LLMCallRepository(Repository[LLMCall]):
             .order_by(LLMCall.day, LLMCall.model.nulls_last())
         )
         return (await self.session.execute(statement)).mappings().all()
+
+
+class ConversationRepository(Repository[Conversation]):
+    model = Conversation
+
+    @staticmethod
+    def filters(*, owner_id: UUID | None = None) -> list[ColumnElement[bool]]:
+        return [Conversation.owner_id == owner_id] if owner_id is not None else []
+
+
+class ConversationMessageRepository(Repository[ConversationMessage]):
+    model = ConversationMessage
+
+    @staticmethod
+    def filters(*, conversation_id: UUID) -> list[ColumnElement[bool]]:
+        return [ConversationMessage.conversation_id == conversation_id]
+
+    async def latest(self, conversation_id: UUID, *, limit: int) -> list[ConversationMessage]:
+        """The conversation's last ``limit`` messages, oldest first."""
+        statement = (
+            select(ConversationMessage)
+            .where(ConversationMessage.conversation_id == conversation_id)
+            .order_by(ConversationMessage.position.desc())
+            .limit(limit)
+        )
+        return list(reversed((await self.session.scalars(statement)).all()))
+
+    async def next_position(self, conversation_id: UUID) -> int:
+        statement = select(func.max(ConversationMessage.position)).where(
+            ConversationMessage.conversation_id == conversation_id
+        )
+        last = await self.session.scalar(statement)
+        return 0 if last is None else last + 1
+
+    def _ordering(self) -> tuple[ColumnExpressionArgument[Any], ...]:
+        return (ConversationMessage.position,)
 {% endif %}
 {% if jwt %}
 

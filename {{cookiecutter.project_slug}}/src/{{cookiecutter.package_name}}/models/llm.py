@@ -82,17 +82,9 @@ class ResponseFormat(BaseModel):
         return schema
 
 
-class LLMRequest(BaseModel):
-    """A prompt, or a conversation ending with the user's turn."""
+class LLMOptions(BaseModel):
+    """How to answer: the model and its settings, tools, the answer's format."""
 
-    prompt: str | None = Field(
-        default=None,
-        min_length=1,
-        max_length=MAX_CONTENT_CHARS,
-        description="Shorthand for a single user message.",
-    )
-    messages: list[Message] | None = Field(default=None, min_length=1, max_length=100)
-    system: str | None = Field(default=None, max_length=MAX_CONTENT_CHARS)
     model: str | None = Field(
         default=None, description="One of the configured models; the provider's default if unset."
     )
@@ -114,6 +106,19 @@ class LLMRequest(BaseModel):
     response_format: ResponseFormat | None = Field(
         default=None, description="Answer with JSON matching this schema."
     )
+
+
+class LLMRequest(LLMOptions):
+    """A prompt, or a conversation ending with the user's turn."""
+
+    prompt: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_CONTENT_CHARS,
+        description="Shorthand for a single user message.",
+    )
+    messages: list[Message] | None = Field(default=None, min_length=1, max_length=100)
+    system: str | None = Field(default=None, max_length=MAX_CONTENT_CHARS)
 
     @model_validator(mode="after")
     def _prompt_or_messages(self) -> Self:

@@ -11,6 +11,16 @@ from {{ cookiecutter.package_name }}.api.v1.endpoints.audit_log import router as
 {% if cookiecutter.auth in ["jwt", "jwt_and_api_key"] %}
 from {{ cookiecutter.package_name }}.api.v1.endpoints.auth import router as auth_router
 {% endif %}
+{% if cookiecutter.llm != "none" and cookiecutter.database != "none" %}
+{% set conversations_import = "from " ~ cookiecutter.package_name ~ ".api.v1.endpoints.conversations import router as conversations_router" %}
+{% if conversations_import | length <= 100 %}
+{{ conversations_import }}
+{% else %}
+from {{ cookiecutter.package_name }}.api.v1.endpoints.conversations import (
+    router as conversations_router,
+)
+{% endif %}
+{% endif %}
 from {{ cookiecutter.package_name }}.api.v1.endpoints.jobs import router as jobs_router
 {% if cookiecutter.llm != "none" %}
 from {{ cookiecutter.package_name }}.api.v1.endpoints.llm import router as llm_router
@@ -36,5 +46,8 @@ api_router.include_router(api_keys_router)
 {% endif %}
 {% if cookiecutter.llm != "none" %}
 api_router.include_router(llm_router)
+{% endif %}
+{% if cookiecutter.llm != "none" and cookiecutter.database != "none" %}
+api_router.include_router(conversations_router)
 {% endif %}
 api_router.include_router(jobs_router)

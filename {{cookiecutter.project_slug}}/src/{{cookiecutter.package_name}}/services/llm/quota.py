@@ -1,21 +1,23 @@
 """Rate limits and daily budgets of the LLM endpoints, on the shared rate limiter.
 
 Requests and tokens per minute are counted before a call, per caller and for
-everyone together; tokens as the prompt's estimate plus ``max_tokens``, the
-most the call can use (the providers count them the same way). The daily
-budgets are charged afterwards with the usage the provider reported (as a
-``UsageRecorder``) and refuse new calls once spent: every call that reached a
-provider is charged, a call that broke off with what it used until then. A
-setting of 0 turns its limit off.
+everyone together; tokens as the prompt's estimate (a conversation's earlier
+turns included) plus ``max_tokens``, the most the call can use (the providers
+count them the same way). The daily budgets are charged afterwards with the
+usage the provider reported (as a ``UsageRecorder``) and refuse new calls once
+spent: every call that reached a provider is charged, a call that broke off with
+what it used until then. A setting of 0 turns its limit off.
 """
 
 import math
+from collections.abc import Sequence
 
 from limits import RateLimitItem, RateLimitItemPerDay, RateLimitItemPerMinute
 
 from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.core.rate_limit import RateLimiter
 from {{ cookiecutter.package_name }}.models.llm import LLMRequest
+from {{ cookiecutter.package_name }}.services.llm.providers.base import ToolStep, Turn
 from {{ cookiecutter.package_name }}.services.llm.usage import LLMCallRecord
 
 EVERYONE = "*"
@@ -33,9 +35,16 @@ def estimate_prompt_tokens(request: LLMRequest) -> int:
     return tokens_in((request.system or "") + "".join(m.content for m in request.conversation))
 
 
-def estimate_tokens(request: LLMRequest) -> int:
-    """An upper-bound guess before the call: the prompt, and every token it may answer with."""
-    return estimate_prompt_tokens(request) + request.max_tokens
+def estimate_turn_tokens(turns: Sequence[Turn]) -> int:
+    """A guess of the tokens of earlier turns: their text, tool calls and tool outcomes."""
+    return sum(tokens_in(_text_of(turn)) for turn in turns)
+
+
+def _text_of(turn: Turn) -> str:
+    if isinstance(turn, ToolStep):
+        calls = "".join(call.name + call.arguments for call in turn.calls)
+        return turn.text + calls + "".join(outcome.content for outcome in turn.outcomes)
+    return turn.content
 
 
 def _per_minute(amount: int) -> RateLimitItem | None:

@@ -91,7 +91,7 @@ from {{ cookiecutter.package_name }}.services.llm.providers.openai_chat import O
 from {{ cookiecutter.package_name }}.services.llm.quota import (
     LLMQuota,
     estimate_prompt_tokens,
-    estimate_tokens,
+    estimate_turn_tokens,
     tokens_in,
 )
 from {{ cookiecutter.package_name }}.services.llm.resilience import Resilience
@@ -285,7 +285,8 @@ class LLMService:
         history: Sequence[Turn] = (),
     ) -> LLMResponse:
         """``history``: the turns before the request's (a stored conversation)."""
-        call = _Call(caller=caller, streamed=False, prompt_tokens=estimate_prompt_tokens(request))
+        prompt_tokens = estimate_prompt_tokens(request) + estimate_turn_tokens(history)
+        call = _Call(caller=caller, streamed=False, prompt_tokens=prompt_tokens)
         try:
             return await self._complete(request, call, toolbox, history)
         except BaseException as exc:
@@ -305,7 +306,8 @@ class LLMService:
         history: Sequence[Turn] = (),
     ) -> AsyncGenerator[StreamEvent]:
         """Errors before the first event are raised; later ones end the stream as an event."""
-        call = _Call(caller=caller, streamed=True, prompt_tokens=estimate_prompt_tokens(request))
+        prompt_tokens = estimate_prompt_tokens(request) + estimate_turn_tokens(history)
+        call = _Call(caller=caller, streamed=True, prompt_tokens=prompt_tokens)
         try:
             async with aclosing(self._stream(request, call, toolbox, history)) as events:
                 async for event in events:
@@ -317,6 +319,28 @@ class LLMService:
             with cleanup_scope():
                 self._settle(call)
                 await self._record(request, call)
+
+    async def count_tokens(self, request: LLMRequest, history: Sequence[Turn] = ()) -> int:
+        """The prompt's tokens (``history`` included), as the provider of the request's model
+        counts them where it can, else a conservative estimate. Calls no model.
+        """
+        call = _Call(caller="", streamed=False)
+        provider, provider_call = self._candidates(request, call, history)[0]
+        try:
+            counted = await provider.count_tokens(provider_call)
+        except ProviderError as exc:
+            logger.warning("llm_count_tokens_failed", provider=provider.name, error=str(exc))
+            counted = None
+        if counted is not None:
+            return counted
+        return estimate_prompt_tokens(request) + estimate_turn_tokens(history)
+
+    def context_window(self, request: LLMRequest) -> int:
+        """The tokens ``request`` has for prompt and answer: the least of the models that may
+        answer it (fallback included), as ``LLM_MODELS`` has them.
+        """
+        candidates = self._candidates(request, _Call(caller="", streamed=False))
+        return min(self._settings.capabilities(c.model).context_window for _, c in candidates)
 
     async def _complete(
         self, request: LLMRequest, call: _Call, toolbox: Toolbox | None, history: Sequence[Turn]
@@ -344,7 +368,7 @@ class LLMService:
                     "fallback_from": [],
                 }
             )
-        await self._quota.reserve(call.caller, estimate_tokens(request))
+        await self._quota.reserve(call.caller, call.prompt_tokens + request.max_tokens)
         calls: list[ToolCall] = []
         results: list[ToolResult] = []
         try:
@@ -453,7 +477,7 @@ class LLMService:
         candidates = self._candidates(request, call, history)
         offered = self._offered(request, toolbox)
         await self._quota.admit(call.caller)
-        await self._quota.reserve(call.caller, estimate_tokens(request))
+        await self._quota.reserve(call.caller, call.prompt_tokens + request.max_tokens)
         deadline = asyncio.get_running_loop().time() + self._settings.llm_total_timeout
         started = False
         for _ in range(self._settings.llm_max_tool_steps):
