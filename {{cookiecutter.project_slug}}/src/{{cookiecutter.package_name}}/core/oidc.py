@@ -62,6 +62,10 @@ class OidcProvider(BaseModel):
     client_id: str = Field(min_length=1, max_length=255)
     client_secret: SecretStr = Field(min_length=1, max_length=1024)
     scopes: list[str] = Field(default=["openid", "email", "profile"], min_length=1, max_length=20)
+    trust_email: bool = Field(
+        default=False,
+        description="Take every email it sends as verified (a company's own directory).",
+    )
     authorization_endpoint: HttpUrl | None = Field(
         default=None, description="Set with the other two to skip discovery."
     )
@@ -226,7 +230,7 @@ class OidcClient:
         return VerifiedIdentity(
             subject=str(claims["sub"])[:255],
             email=email if isinstance(email, str) else None,
-            email_verified=claims.get("email_verified") is True,
+            email_verified=provider.trust_email or claims.get("email_verified") is True,
             name=name_claim if isinstance(name_claim, str) else None,
         )
 
