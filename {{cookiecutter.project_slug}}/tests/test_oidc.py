@@ -16,7 +16,7 @@ from pydantic import SecretStr
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from {{ cookiecutter.package_name }}.core.config import Settings
+from {{ cookiecutter.package_name }}.core.config import Environment, Settings
 from {{ cookiecutter.package_name }}.core.oidc import OidcProvider as ProviderSettings
 from {{ cookiecutter.package_name }}.database.models import OidcIdentity, OidcLoginState, User
 from {{ cookiecutter.package_name }}.scripts.create_admin import CreatedAdmin
@@ -262,6 +262,19 @@ async def test_a_token_endpoint_outage_is_a_503_and_creates_no_account(
     assert response.headers["content-type"] == "application/problem+json"
     assert await count(session, User) == users
     assert await count(session, OidcIdentity) == 0
+
+
+def test_production_needs_an_https_redirect_base_url() -> None:
+    provider = ProviderSettings(
+        issuer="https://id.example.com", client_id="x", client_secret=SecretStr("y")
+    )
+    with pytest.raises(ValueError, match="OIDC_REDIRECT_BASE_URL must be an https"):
+        Settings(
+            _env_file=None,
+            environment=Environment.PRODUCTION,
+            secret_key=SecretStr("x" * 64),
+            oidc_providers={"company": provider},
+        )
 
 
 def test_a_provider_name_must_fit_a_url() -> None:
