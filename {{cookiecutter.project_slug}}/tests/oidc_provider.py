@@ -6,8 +6,9 @@ ID token that joserfc signs with an RSA key made once per test session. The user
 side of the sign-in (the browser at the provider, saying yes) is ``authorize``.
 
 A test chooses who signs in (``account``), and may forge the ID token's claims
-(``forge``), sign it with another key (``foreign_key``) or make the token endpoint
-fail (``token_status``). Served by uvicorn on an ephemeral port of 127.0.0.1.
+(``forge``), sign it with a key it does not publish (``foreign_key``), rotate its key
+(``key``) or make the token endpoint fail (``token_status``). Served by uvicorn on an
+ephemeral port of 127.0.0.1.
 """
 
 import asyncio
@@ -61,9 +62,14 @@ class OidcProvider:
     foreign_key: RSAKey | None = None
     token_status: int = 200
     grants: dict[str, Grant] = field(default_factory=dict)
+    first_key: RSAKey = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.first_key = self.key
 
     def reset(self) -> None:
         self.account, self.forge, self.foreign_key, self.token_status = Account(), {}, None, 200
+        self.key = self.first_key
         self.grants.clear()
 
     def authorize(self, location: str) -> str:

@@ -4,6 +4,7 @@ The provider is the local one of ``tests/oidc_provider.py``, over real HTTP; a s
 provider, ``down``, points at a port where nothing listens.
 """
 
+import json
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -56,6 +57,7 @@ async def service(
                 ),
             },
             "oidc_redirect_base_url": "http://testserver",
+            "log_json": True,
         }
     )
     async with serve(app_of(oidc)) as http:
@@ -66,6 +68,12 @@ async def service(
 def foreign_key() -> RSAKey:
     """A key the provider never published, with the kid of the one it did."""
     return RSAKey.generate_key(2048, parameters={"kid": "test-key"})
+
+
+def refusals(output: str) -> list[str]:
+    """The reasons of the sign-ins the service refused, from its JSON log lines."""
+    lines = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    return [line["reason"] for line in lines if line["event"] == "oidc_login_refused"]
 
 
 async def sign_in(service: AsyncClient, provider: OidcProvider) -> tuple[Response, str]:
@@ -166,16 +174,18 @@ async def test_an_unverified_email_never_links_to_an_existing_account(
 
 
 @pytest.mark.parametrize(
-    ("forge", "foreign"),
+    ("forge", "foreign", "reason"),
     [
-        pytest.param({"aud": "another-client"}, False, id="wrong-audience"),
-        pytest.param({"aud": ["another-client", CLIENT_ID]}, False, id="foreign-azp"),
-        pytest.param({"iss": "http://evil.example.com"}, False, id="wrong-issuer"),
-        pytest.param({"exp": int(time.time()) - 3600}, False, id="expired"),
-        pytest.param({"nonce": REMOVE}, False, id="missing-nonce"),
-        pytest.param({"nonce": "another-sign-ins-nonce"}, False, id="wrong-nonce"),
-        pytest.param({"sub": REMOVE}, False, id="no-subject"),
-        pytest.param({}, True, id="foreign-signature"),
+        pytest.param({"aud": "another-client"}, False, "invalid_claim aud", id="wrong-audience"),
+        pytest.param(
+            {"aud": ["another-client", CLIENT_ID]}, False, "invalid_claim azp", id="foreign-azp"
+        ),
+        pytest.param({"iss": "http://evil.example.com"}, False, "invalid_claim iss", id="issuer"),
+        pytest.param({"exp": int(time.time()) - 3600}, False, "expired_token exp", id="expired"),
+        pytest.param({"nonce": REMOVE}, False, "missing_claim nonce", id="missing-nonce"),
+        pytest.param({"nonce": "another"}, False, "invalid_claim nonce", id="wrong-nonce"),
+        pytest.param({"sub": REMOVE}, False, "missing_claim sub", id="no-subject"),
+        pytest.param({}, True, "bad_signature", id="foreign-signature"),
     ],
 )
 async def test_an_id_token_that_fails_a_check_signs_nobody_in(
@@ -183,8 +193,10 @@ async def test_an_id_token_that_fails_a_check_signs_nobody_in(
     provider: OidcProvider,
     session: AsyncSession,
     foreign_key: RSAKey,
+    capsys: pytest.CaptureFixture[str],
     forge: dict[str, Any],
     foreign: bool,
+    reason: str,
 ) -> None:
     provider.forge = forge
     provider.foreign_key = foreign_key if foreign else None
@@ -194,12 +206,30 @@ async def test_an_id_token_that_fails_a_check_signs_nobody_in(
 
     assert response.status_code == 401, response.text
     assert response.json()["code"] == "unauthorized"
+    assert refusals(capsys.readouterr().out) == [f"id_token {reason}"]
     assert await count(session, User) == users
     assert await count(session, OidcIdentity) == 0
 
 
+async def test_a_key_the_provider_rotated_in_is_fetched(
+    service: AsyncClient, provider: OidcProvider, foreign_key: RSAKey
+) -> None:
+    """The keys are cached; a token signed with a key ID they lack fetches them again."""
+    assert (await sign_in(service, provider))[0].status_code == 200
+    rotated = foreign_key.as_dict(private=True)
+    rotated["kid"] = "rotated-key"
+    provider.key = RSAKey.import_key(rotated)
+
+    response, _ = await sign_in(service, provider)
+
+    assert response.status_code == 200, response.text
+
+
 async def test_a_replayed_callback_is_refused(
-    service: AsyncClient, provider: OidcProvider, session: AsyncSession
+    service: AsyncClient,
+    provider: OidcProvider,
+    session: AsyncSession,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     first, callback = await sign_in(service, provider)
     assert first.status_code == 200, first.text
@@ -207,6 +237,7 @@ async def test_a_replayed_callback_is_refused(
     replayed = await service.get(callback)
 
     assert replayed.status_code == 401
+    assert refusals(capsys.readouterr().out) == ["state_unknown"]
     assert await count(session, OidcLoginState) == 0
 
 
