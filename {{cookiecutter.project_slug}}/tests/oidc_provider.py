@@ -1,5 +1,8 @@
 """A small OpenID Connect provider for the tests, speaking the protocol over real HTTP.
 
+It speaks GitHub's OAuth too, under ``/github``: a token endpoint that answers an
+access token, and the API's ``/user`` and ``/user/emails`` for its holder.
+
 It publishes its discovery document and its keys (JWKS); its token endpoint checks the
 client's secret, the code, the redirect URI and the PKCE verifier, and answers with an
 ID token that joserfc signs with an RSA key made once per test session. The user's
@@ -33,6 +36,7 @@ from starlette.routing import Route
 
 CLIENT_ID = "test-service"
 CLIENT_SECRET = "test-client-secret"
+GITHUB_TOKEN = "gho_test-access-token"
 REMOVE = object()
 """A ``forge`` value that leaves the claim out of the ID token."""
 
@@ -75,12 +79,15 @@ class OidcProvider:
     def authorize(self, location: str) -> str:
         """What the provider does once the user said yes: the redirect back, with a code."""
         query = {name: values[0] for name, values in parse_qs(urlsplit(location).query).items()}
-        assert location.startswith(f"{self.url}/authorize?")
+        assert location.startswith(self.url)
         assert query["response_type"] == "code"
         assert query["code_challenge_method"] == "S256"
         code = secrets.token_urlsafe(16)
         self.grants[code] = Grant(
-            query["client_id"], query["redirect_uri"], query["code_challenge"], query["nonce"]
+            query["client_id"],
+            query["redirect_uri"],
+            query["code_challenge"],
+            query.get("nonce", ""),
         )
         return f"{query['redirect_uri']}?{urlencode({'code': code, 'state': query['state']})}"
 
@@ -119,26 +126,48 @@ class OidcProvider:
     async def jwks(self, request: Request) -> Response:
         return JSONResponse({"keys": [self.key.as_dict(private=False)]})
 
-    async def token(self, request: Request) -> Response:
-        if self.token_status != 200:
-            return JSONResponse({"error": "temporarily_unavailable"}, self.token_status)
-        form = await request.form()
-        basic = base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
-        grant = self.grants.pop(str(form.get("code")), None)
-        if request.headers.get("authorization") != f"Basic {basic}":
-            return JSONResponse({"error": "invalid_client"}, 401)
-        verifier = str(form.get("code_verifier", ""))
+    def redeem(self, form: dict[str, str]) -> Grant | None:
+        """The grant of a code, if the redirect URI and PKCE verifier match; once only."""
+        grant = self.grants.pop(form.get("code", ""), None)
+        verifier = form.get("code_verifier", "")
         challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
         if (
             grant is None
-            or form.get("grant_type") != "authorization_code"
             or form.get("redirect_uri") != grant.redirect_uri
             or challenge.rstrip(b"=").decode() != grant.code_challenge
         ):
+            return None
+        return grant
+
+    async def token(self, request: Request) -> Response:
+        if self.token_status != 200:
+            return JSONResponse({"error": "temporarily_unavailable"}, self.token_status)
+        form = {name: str(value) for name, value in (await request.form()).items()}
+        basic = base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
+        if request.headers.get("authorization") != f"Basic {basic}":
+            return JSONResponse({"error": "invalid_client"}, 401)
+        grant = self.redeem(form)
+        if grant is None or form.get("grant_type") != "authorization_code":
             return JSONResponse({"error": "invalid_grant"}, 400)
         return JSONResponse(
             {"access_token": "at", "token_type": "Bearer", "id_token": self.id_token(grant)}
         )
+
+    async def github_token(self, request: Request) -> Response:
+        """GitHub's token endpoint: the client's secret in the form, errors with a 200."""
+        form = {name: str(value) for name, value in (await request.form()).items()}
+        credentials = (form.get("client_id"), form.get("client_secret"))
+        if credentials != (CLIENT_ID, CLIENT_SECRET) or self.redeem(form) is None:
+            return JSONResponse({"error": "bad_verification_code"})
+        return JSONResponse({"access_token": GITHUB_TOKEN, "token_type": "bearer"})
+
+    async def github_user(self, request: Request) -> Response:
+        if request.headers.get("authorization") != f"Bearer {GITHUB_TOKEN}":
+            return JSONResponse({"message": "Bad credentials"}, 401)
+        if request.url.path.endswith("/emails"):
+            email = {"email": self.account.email, "primary": True}
+            return JSONResponse([{**email, "verified": self.account.email_verified}])
+        return JSONResponse({"id": 4242, "login": "alice", "name": self.account.name})
 
     def app(self) -> Starlette:
         return Starlette(
@@ -146,6 +175,9 @@ class OidcProvider:
                 Route("/.well-known/openid-configuration", self.discovery),
                 Route("/jwks", self.jwks),
                 Route("/token", self.token, methods=["POST"]),
+                Route("/github/login/oauth/access_token", self.github_token, methods=["POST"]),
+                Route("/github/user", self.github_user),
+                Route("/github/user/emails", self.github_user),
             ]
         )
 

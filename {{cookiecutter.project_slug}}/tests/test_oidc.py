@@ -1,7 +1,8 @@
 """Signing in through an OpenID Connect provider, and every way a sign-in must fail.
 
-The provider is the local one of ``tests/oidc_provider.py``, over real HTTP; a second
-provider, ``down``, points at a port where nothing listens.
+The provider is the local one of ``tests/oidc_provider.py``, over real HTTP, also as
+``github`` (GitHub's OAuth, without ID tokens); ``down`` points at a port where
+nothing listens.
 """
 
 import json
@@ -25,6 +26,7 @@ from tests.conftest import ADMIN_EMAIL, Account, Serve, app_of, bearer, make_set
 from tests.oidc_provider import CLIENT_ID, CLIENT_SECRET, REMOVE, OidcProvider, serve_provider
 
 LOGIN = "/api/v1/auth/oidc/local/login"
+GITHUB_LOGIN = "/api/v1/auth/oidc/github/login"
 ME = "/api/v1/users/me"
 
 
@@ -55,6 +57,14 @@ async def service(
                 "down": ProviderSettings(
                     issuer="http://127.0.0.1:9", client_id=CLIENT_ID, client_secret=secret
                 ),
+                "github": ProviderSettings(
+                    kind="github",
+                    client_id=CLIENT_ID,
+                    client_secret=secret,
+                    authorization_endpoint=f"{provider_server.url}/github/login/oauth/authorize",
+                    token_endpoint=f"{provider_server.url}/github/login/oauth/access_token",
+                    userinfo_endpoint=f"{provider_server.url}/github/user",
+                ),
             },
             "oidc_redirect_base_url": "http://testserver",
             "log_json": True,
@@ -76,9 +86,11 @@ def refusals(output: str) -> list[str]:
     return [line["reason"] for line in lines if line["event"] == "oidc_login_refused"]
 
 
-async def sign_in(service: AsyncClient, provider: OidcProvider) -> tuple[Response, str]:
+async def sign_in(
+    service: AsyncClient, provider: OidcProvider, login_url: str = LOGIN
+) -> tuple[Response, str]:
     """The whole flow, as a browser goes through it; the callback's answer and its URL."""
-    login = await service.get(LOGIN)
+    login = await service.get(login_url)
     assert login.status_code == 302, login.text
     callback = provider.authorize(login.headers["location"])
     return await service.get(callback), callback
@@ -314,3 +326,43 @@ def test_a_provider_name_must_fit_a_url() -> None:
     )
     with pytest.raises(ValueError, match="is not a provider name"):
         make_settings(oidc_providers={"Not A Name": provider})
+
+
+async def test_github_signs_in_with_its_verified_primary_email(
+    service: AsyncClient, provider: OidcProvider, session: AsyncSession
+) -> None:
+    response, _ = await sign_in(service, provider, GITHUB_LOGIN)
+
+    assert response.status_code == 200, response.text
+    me = await service.get(ME, headers=bearer(response.json()["access_token"]))
+    assert me.json()["email"] == "alice@example.com"
+    link = await session.scalar(select(OidcIdentity))
+    assert link is not None
+    assert (link.provider, link.subject) == ("github", "4242")
+
+
+async def test_github_with_an_unverified_email_never_links_to_an_existing_account(
+    service: AsyncClient, provider: OidcProvider, session: AsyncSession, admin: CreatedAdmin
+) -> None:
+    provider.account.email = ADMIN_EMAIL
+    provider.account.email_verified = False
+
+    response, _ = await sign_in(service, provider, GITHUB_LOGIN)
+
+    assert response.status_code == 403
+    assert await count(session, OidcIdentity) == 0
+
+
+async def test_github_refusing_the_code_signs_nobody_in(
+    service: AsyncClient, provider: OidcProvider, capsys: pytest.CaptureFixture[str]
+) -> None:
+    login = await service.get(GITHUB_LOGIN)
+    query = parse_qs(urlsplit(login.headers["location"]).query)
+    assert "nonce" not in query
+
+    response = await service.get(
+        "/api/v1/auth/oidc/github/callback", params={"code": "forged", "state": query["state"][0]}
+    )
+
+    assert response.status_code == 401
+    assert refusals(capsys.readouterr().out) == ["code_refused"]

@@ -9,6 +9,10 @@ Discovery documents and key sets are cached per provider for
 ``OIDC_METADATA_TTL_SECONDS``; a token signed with a key the cached set lacks fetches
 the set again, once (the provider rotated its keys). Every call to a provider is
 bounded in time (``OIDC_HTTP_TIMEOUT``) and in size.
+
+GitHub's OAuth apps issue no ID token: for a provider of ``kind`` github, the code is
+swapped for an access token, and GitHub's API says who signed in (``/user``) and
+which of their addresses it verified (``/user/emails``).
 """
 
 import asyncio
@@ -20,7 +24,7 @@ import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, Self
 from urllib.parse import quote, urlencode, urlsplit
 
 import httpx2
@@ -33,13 +37,17 @@ from pydantic import (
     ConfigDict,
     Field,
     SecretStr,
+    TypeAdapter,
     ValidationError,
-    field_validator,
+    model_validator,
 )
 
 ID_TOKEN_ALGORITHMS = ["RS256", "PS256", "ES256"]
 MAX_ANSWER_BYTES = 256 * 1024
 DISCOVERY_PATH = "/.well-known/openid-configuration"
+GITHUB_AUTHORIZATION = "https://github.com/login/oauth/authorize"
+GITHUB_TOKEN = "https://github.com/login/oauth/access_token"  # noqa: S105 - a URL
+GITHUB_USER = "https://api.github.com/user"
 
 
 def _http_url(value: str) -> str:
@@ -58,10 +66,20 @@ class OidcProvider(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    issuer: HttpUrl = Field(description="Exactly as the ID tokens' iss claim spells it.")
+    kind: Literal["oidc", "github"] = Field(
+        default="oidc", description="github: GitHub's OAuth apps, which have no ID tokens."
+    )
+    issuer: HttpUrl | None = Field(
+        default=None, description="OIDC: as the ID tokens' iss claim spells it; discovery root."
+    )
     client_id: str = Field(min_length=1, max_length=255)
     client_secret: SecretStr = Field(min_length=1, max_length=1024)
-    scopes: list[str] = Field(default=["openid", "email", "profile"], min_length=1, max_length=20)
+    scopes: list[str] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=20,
+        description="Default: openid email profile (github: read:user user:email).",
+    )
     trust_email: bool = Field(
         default=False,
         description="Take every email it sends as verified (a company's own directory).",
@@ -71,14 +89,27 @@ class OidcProvider(BaseModel):
     )
     token_endpoint: HttpUrl | None = None
     jwks_uri: HttpUrl | None = None
+    userinfo_endpoint: HttpUrl | None = Field(
+        default=None, description="github: its API's /user (and /user/emails below it)."
+    )
 
-    @field_validator("scopes")
-    @classmethod
-    def _openid_first(cls, scopes: list[str]) -> list[str]:
-        if "openid" not in scopes:
+    @model_validator(mode="after")
+    def _check_kind(self) -> Self:
+        if self.kind == "oidc" and self.issuer is None:
+            msg = "an OpenID Connect provider needs its issuer"
+            raise ValueError(msg)
+        if self.kind == "oidc" and self.scopes is not None and "openid" not in self.scopes:
             msg = "scopes must include openid"
             raise ValueError(msg)
-        return scopes
+        return self
+
+    @property
+    def requested_scopes(self) -> list[str]:
+        if self.scopes is not None:
+            return self.scopes
+        if self.kind == "github":
+            return ["read:user", "user:email"]
+        return ["openid", "email", "profile"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +153,26 @@ class _TokenAnswer(BaseModel):
     id_token: str = Field(max_length=16_384)
 
 
+class _GithubToken(BaseModel):
+    """GitHub answers 200 to a refused code too, with an ``error`` instead of a token."""
+
+    access_token: str | None = Field(default=None, max_length=4096)
+
+
+class _GithubUser(BaseModel):
+    id: int
+    name: str | None = None
+
+
+class _GithubEmail(BaseModel):
+    email: str
+    primary: bool
+    verified: bool
+
+
+_GITHUB_EMAILS = TypeAdapter(list[_GithubEmail])
+
+
 def _code_challenge(verifier: str) -> str:
     """PKCE's S256 challenge (RFC 7636, section 4.2)."""
     digest = hashlib.sha256(verifier.encode("ascii")).digest()
@@ -151,23 +202,25 @@ class OidcClient:
     async def authorization_request(self, name: str, redirect_uri: str) -> AuthorizationRequest:
         """A fresh state, nonce and PKCE verifier, and the provider's URL that carries them."""
         provider = self.providers[name]
-        endpoints = await self._discover(name)
+        if provider.kind == "github":
+            endpoint = provider.authorization_endpoint or GITHUB_AUTHORIZATION
+        else:
+            endpoint = (await self._discover(name)).authorization_endpoint
         state, nonce = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
         verifier = secrets.token_urlsafe(48)
-        query = urlencode(
-            {
-                "response_type": "code",
-                "client_id": provider.client_id,
-                "redirect_uri": redirect_uri,
-                "scope": " ".join(provider.scopes),
-                "state": state,
-                "nonce": nonce,
-                "code_challenge": _code_challenge(verifier),
-                "code_challenge_method": "S256",
-            }
-        )
-        separator = "&" if "?" in endpoints.authorization_endpoint else "?"
-        url = f"{endpoints.authorization_endpoint}{separator}{query}"
+        parameters = {
+            "response_type": "code",
+            "client_id": provider.client_id,
+            "redirect_uri": redirect_uri,
+            "scope": " ".join(provider.requested_scopes),
+            "state": state,
+            "code_challenge": _code_challenge(verifier),
+            "code_challenge_method": "S256",
+        }
+        if provider.kind == "oidc":
+            parameters["nonce"] = nonce
+        separator = "&" if "?" in endpoint else "?"
+        url = f"{endpoint}{separator}{urlencode(parameters)}"
         return AuthorizationRequest(url=url, state=state, nonce=nonce, code_verifier=verifier)
 
     async def exchange(
@@ -175,6 +228,8 @@ class OidcClient:
     ) -> VerifiedIdentity:
         """Swap the authorization code for an ID token, and verify it."""
         provider = self.providers[name]
+        if provider.kind == "github":
+            return await self._github_identity(provider, code, redirect_uri, code_verifier)
         endpoints = await self._discover(name)
         # client_secret_basic: the ID and secret are form-encoded first (RFC 6749, 2.3.1).
         secret = provider.client_secret.get_secret_value()
@@ -200,6 +255,41 @@ class OidcClient:
             raise SignInRejectedError("no_id_token") from exc
         return await self._verify(name, answer.id_token, nonce)
 
+    async def _github_identity(
+        self, provider: OidcProvider, code: str, redirect_uri: str, code_verifier: str
+    ) -> VerifiedIdentity:
+        """Who signed in, as GitHub's API tells the holder of the access token."""
+        status, body = await self._fetch(
+            "POST",
+            provider.token_endpoint or GITHUB_TOKEN,
+            data={
+                "client_id": provider.client_id,
+                "client_secret": provider.client_secret.get_secret_value(),
+                "code": code,
+                "redirect_uri": redirect_uri,
+                "code_verifier": code_verifier,
+            },
+        )
+        if status != 200:
+            raise ProviderUnavailableError(f"token endpoint answered {status}")
+        api = provider.userinfo_endpoint or GITHUB_USER
+        try:
+            token = _GithubToken.model_validate_json(body).access_token
+            if token is None:
+                raise SignInRejectedError("code_refused")
+            headers = {"Authorization": f"Bearer {token}"}
+            user = _GithubUser.model_validate_json(await self._get(api, headers))
+            emails = _GITHUB_EMAILS.validate_json(await self._get(f"{api}/emails", headers))
+        except ValidationError as exc:
+            raise ProviderUnavailableError("GitHub's answer is malformed") from exc
+        email = next((entry for entry in emails if entry.primary), None)
+        return VerifiedIdentity(
+            subject=str(user.id),
+            email=email.email if email else None,
+            email_verified=email is not None and (email.verified or provider.trust_email),
+            name=user.name,
+        )
+
     async def _verify(self, name: str, id_token: str, nonce: str) -> VerifiedIdentity:
         provider = self.providers[name]
         try:
@@ -211,7 +301,7 @@ class OidcClient:
                 )
             jwt.JWTClaimsRegistry(
                 leeway=self.leeway,
-                iss={"essential": True, "value": provider.issuer},
+                iss={"essential": True, "value": provider.issuer or ""},
                 aud={"essential": True, "value": provider.client_id},
                 sub={"essential": True},
                 exp={"essential": True},
@@ -236,9 +326,10 @@ class OidcClient:
 
     async def _discover(self, name: str) -> _Endpoints:
         provider = self.providers[name]
+        issuer = provider.issuer or ""
         if provider.authorization_endpoint and provider.token_endpoint and provider.jwks_uri:
             return _Endpoints(
-                issuer=provider.issuer,
+                issuer=issuer,
                 authorization_endpoint=provider.authorization_endpoint,
                 token_endpoint=provider.token_endpoint,
                 jwks_uri=provider.jwks_uri,
@@ -246,12 +337,12 @@ class OidcClient:
         cached = self._endpoints.get(name)
         if cached is not None and cached[0] > time.monotonic():
             return cached[1]
-        document = await self._get_json(provider.issuer.rstrip("/") + DISCOVERY_PATH)
+        document = await self._get(issuer.rstrip("/") + DISCOVERY_PATH)
         try:
-            endpoints = _Endpoints.model_validate(document)
+            endpoints = _Endpoints.model_validate_json(document)
         except ValidationError as exc:
             raise ProviderUnavailableError("the discovery document is malformed") from exc
-        if endpoints.issuer != provider.issuer:
+        if endpoints.issuer != issuer:
             msg = f"the discovery document names the issuer {endpoints.issuer!r}"
             raise ProviderUnavailableError(msg)
         self._endpoints[name] = (time.monotonic() + self.metadata_ttl, endpoints)
@@ -261,35 +352,30 @@ class OidcClient:
         cached = self._keys.get(name)
         if not refresh and cached is not None and cached[0] > time.monotonic():
             return cached[1]
-        document = await self._get_json((await self._discover(name)).jwks_uri)
+        document = await self._get((await self._discover(name)).jwks_uri)
         try:
-            keys = KeySet.import_key_set({"keys": document["keys"]})
+            keys = KeySet.import_key_set({"keys": json.loads(document)["keys"]})
         except (JoseError, KeyError, TypeError, ValueError) as exc:
             raise ProviderUnavailableError("the provider's key set is malformed") from exc
         self._keys[name] = (time.monotonic() + self.metadata_ttl, keys)
         return keys
 
-    async def _get_json(self, url: str) -> dict[str, Any]:
-        status, body = await self._fetch("GET", url)
+    async def _get(self, url: str, headers: Mapping[str, str] | None = None) -> bytes:
+        status, body = await self._fetch("GET", url, headers=headers)
         if status != 200:
             raise ProviderUnavailableError(f"{url} answered {status}")
-        try:
-            document = json.loads(body)
-        except ValueError as exc:
-            raise ProviderUnavailableError(f"{url} answered no JSON") from exc
-        if not isinstance(document, dict):
-            raise ProviderUnavailableError(f"{url} answered no JSON object")
-        return document
+        return body
 
-    async def _fetch(self, method: str, url: str, **options: Any) -> tuple[int, bytes]:
+    async def _fetch(
+        self, method: str, url: str, *, headers: Mapping[str, str] | None = None, **options: Any
+    ) -> tuple[int, bytes]:
         """The status and body of one request, within the timeout and the size limit."""
         body = bytearray()
+        headers = {"Accept": "application/json", **(headers or {})}
         try:
             async with (
                 asyncio.timeout(self.timeout),
-                self.http.stream(
-                    method, url, headers={"Accept": "application/json"}, **options
-                ) as response,
+                self.http.stream(method, url, headers=headers, **options) as response,
             ):
                 async for chunk in response.aiter_bytes():
                     body += chunk
