@@ -124,7 +124,7 @@ class AuthorizationRequest:
 
 @dataclass(frozen=True, slots=True)
 class VerifiedIdentity:
-    """Who the provider says signed in, from an ID token whose every check passed."""
+    """Who signed in: from an ID token whose every check passed, or from GitHub's API."""
 
     subject: str
     email: str | None
