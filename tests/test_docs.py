@@ -25,7 +25,7 @@ COMBINATIONS = [
     },
     {"auth": "api_key", "llm": "openai"},
     {"auth": "none", "database": "none", "llm": "none"},
-    {"auth": "jwt", "database": "sqlite", "llm": "none"},
+    {"auth": "jwt", "database": "sqlite", "llm": "none", "oidc_signin": "yes"},
     {"auth": "none", "database": "none", "llm": "anthropic", "redis": "yes"},
 ]
 
@@ -40,6 +40,7 @@ ABSENT_WITHOUT: list[tuple[str, str, tuple[str, ...]]] = [
     ("auth", "none", ("X-API-Key", "/api-keys", "JWT", "Bearer", "scope", "401", "security.md")),
     ("auth", "jwt", ("X-API-Key", "/api-keys", "API keys")),
     ("auth", "api_key", ("JWT", "Bearer", "password", "refresh token")),
+    ("oidc_signin", "no", ("OpenID", "OIDC", "/auth/oidc")),
 ]
 
 # The settings table quotes the code's own descriptions (a cache URL may name a Redis

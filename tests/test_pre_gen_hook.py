@@ -56,6 +56,8 @@ def test_valid_answers_pass() -> None:
         ({"version": "one"}, "version 'one' is not a release version"),
         ({"auth": "jwt", "database": "none"}, "auth=jwt needs a database"),
         ({"auth": "api_key", "database": "none"}, "choose database=sqlite or database=postgresql"),
+        ({"oidc_signin": "yes"}, "oidc_signin=yes issues the service's own tokens"),
+        ({"oidc_signin": "yes", "auth": "api_key"}, "choose auth=jwt or auth=jwt_and_api_key"),
     ],
 )
 def test_invalid_answer_is_refused_with_a_reason(overrides: dict[str, str], expected: str) -> None:
@@ -89,6 +91,7 @@ def test_observability_and_redis_are_independent_of_the_database() -> None:
     [
         (["package_name=fastapi"], "shadows a dependency"),
         (["auth=jwt", "database=none"], "auth=jwt needs a database"),
+        (["oidc_signin=yes"], "oidc_signin=yes issues the service's own tokens"),
         (["author_email=nobody"], "does not look like an email address"),
     ],
 )

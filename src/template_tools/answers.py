@@ -145,6 +145,16 @@ def validate(answers: Mapping[str, str]) -> list[str]:
             "or set auth=none."
         )
 
+    if answers.get("oidc_signin", "no") == "yes" and answers["auth"] not in (
+        "jwt",
+        "jwt_and_api_key",
+    ):
+        errors.append(
+            f"oidc_signin=yes issues the service's own tokens after a provider's sign-in, "
+            f"but auth={answers['auth']} has none: choose auth=jwt or auth=jwt_and_api_key, "
+            "or set oidc_signin=no."
+        )
+
     return errors
 
 

@@ -25,6 +25,11 @@ PUBLIC = {
     ("POST", "/api/v1/auth/refresh"),
     ("POST", "/api/v1/auth/logout"),
     ("POST", "/api/v1/auth/register"),
+{% if cookiecutter.oidc_signin == "yes" %}
+    # Signing in through a provider: the provider's word is the proof.
+    ("GET", "/api/v1/auth/oidc/{provider}/login"),
+    ("GET", "/api/v1/auth/oidc/{provider}/callback"),
+{% endif %}
 {% endif %}
 }
 """(method, path) of the routes anyone may call."""

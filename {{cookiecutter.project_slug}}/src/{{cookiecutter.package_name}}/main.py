@@ -38,6 +38,9 @@ from {{ cookiecutter.package_name }}.core.logging import configure_logging
 from {{ cookiecutter.package_name }}.core.metrics import Metrics, MetricsMiddleware
 {% endif %}
 from {{ cookiecutter.package_name }}.core.middleware import EdgeMiddleware
+{% if cookiecutter.oidc_signin == "yes" %}
+from {{ cookiecutter.package_name }}.core.oidc import OidcClient, open_oidc_client
+{% endif %}
 {% if cookiecutter.auth in ["jwt", "jwt_and_api_key"] %}
 from {{ cookiecutter.package_name }}.core.passwords import PasswordHasher
 {% endif %}
@@ -89,7 +92,14 @@ OPENAPI_TAGS = [
 {% endif %}
 {% if cookiecutter.auth != "none" %}
 {% if cookiecutter.auth != "api_key" %}
+{% if cookiecutter.oidc_signin == "yes" %}
+    {
+        "name": "auth",
+        "description": "Log in and out: OAuth2 password flow or OpenID Connect, rotating tokens.",
+    },
+{% else %}
     {"name": "auth", "description": "Log in and out: OAuth2 password flow, rotating tokens."},
+{% endif %}
 {% endif %}
 {% if cookiecutter.auth != "jwt" %}
     {"name": "api-keys", "description": "Keys for other systems: shown once, stored hashed."},
@@ -117,6 +127,9 @@ class LifespanState(TypedDict):
 {% if cookiecutter.auth in ["jwt", "jwt_and_api_key"] %}
     token_codec: TokenCodec
     password_hasher: PasswordHasher
+{% endif %}
+{% if cookiecutter.oidc_signin == "yes" %}
+    oidc_client: OidcClient
 {% endif %}
 
 
@@ -185,6 +198,16 @@ async def lifespan(app: FastAPI) -> AsyncIterator[LifespanState]:
         token_codec = await asyncio.to_thread(TokenCodec, settings)
         password_hasher = await asyncio.to_thread(PasswordHasher.from_settings, settings)
 {% endif %}
+{% if cookiecutter.oidc_signin == "yes" %}
+        oidc_client = await resources.enter_async_context(
+            open_oidc_client(
+                settings.oidc_providers,
+                metadata_ttl=settings.oidc_metadata_ttl_seconds,
+                http_timeout=settings.oidc_http_timeout,
+                leeway=settings.jwt_leeway_seconds,
+            )
+        )
+{% endif %}
 
         yield LifespanState(
             health_checks=health_checks,
@@ -205,6 +228,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[LifespanState]:
 {% if cookiecutter.auth in ["jwt", "jwt_and_api_key"] %}
             token_codec=token_codec,
             password_hasher=password_hasher,
+{% endif %}
+{% if cookiecutter.oidc_signin == "yes" %}
+            oidc_client=oidc_client,
 {% endif %}
         )
 {% else %}

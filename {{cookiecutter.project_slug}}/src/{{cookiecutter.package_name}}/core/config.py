@@ -1,5 +1,8 @@
 """Settings from the environment (and ``.env``), validated once at startup."""
 
+{% if cookiecutter.oidc_signin == "yes" %}
+import re
+{% endif %}
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal, Self
@@ -21,6 +24,9 @@ from {{ cookiecutter.package_name }}.core.llm_types import (
     ProviderName,
 )
 {% endif %}
+{% if cookiecutter.oidc_signin == "yes" %}
+from {{ cookiecutter.package_name }}.core.oidc import HttpUrl, OidcProvider
+{% endif %}
 {% if cookiecutter.auth in ["jwt", "jwt_and_api_key"] %}
 from {{ cookiecutter.package_name }}.core.security import (
     INSECURE_SECRET_KEY,
@@ -36,6 +42,10 @@ def _rate_limit(value: str) -> str:
 
 
 RateLimit = Annotated[str, AfterValidator(_rate_limit)]
+{% if cookiecutter.oidc_signin == "yes" %}
+OIDC_PROVIDER_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
+MAX_OIDC_PROVIDERS = 20
+{% endif %}
 
 
 class Environment(StrEnum):
@@ -374,6 +384,25 @@ class Settings(BaseSettings):
     password_hash_memory_kib: int = Field(default=65_536, ge=1024, description="Argon2id memory.")
     login_rate_limit_per_ip: RateLimit = "20/minute"
     login_rate_limit_per_account: RateLimit = "5/minute"
+{% if cookiecutter.oidc_signin == "yes" %}
+    oidc_providers: dict[str, OidcProvider] = Field(
+        default_factory=dict,
+        description="OpenID Connect providers by name, as JSON (see docs/security.md).",
+    )
+    oidc_redirect_base_url: HttpUrl = Field(
+        default="http://localhost:8000",
+        description="The service's public URL, that providers send users back to.",
+    )
+    oidc_metadata_ttl_seconds: int = Field(
+        default=3600, ge=60, le=86_400, description="How long discovery and keys are cached."
+    )
+    oidc_http_timeout: float = Field(
+        default=10.0, gt=0, le=60, description="Seconds per call to a provider."
+    )
+    oidc_state_ttl_seconds: int = Field(
+        default=600, ge=60, le=3600, description="How long a begun sign-in may take to finish."
+    )
+{% endif %}
 
     @model_validator(mode="after")
     def _require_jwt_key_files(self) -> Self:
@@ -385,6 +414,22 @@ class Settings(BaseSettings):
                 msg = f"JWT key file {path} does not exist"
                 raise ValueError(msg)
         return self
+{% if cookiecutter.oidc_signin == "yes" %}
+
+    @model_validator(mode="after")
+    def _check_oidc_providers(self) -> Self:
+        if len(self.oidc_providers) > MAX_OIDC_PROVIDERS:
+            msg = f"OIDC_PROVIDERS lists more than {MAX_OIDC_PROVIDERS} providers"
+            raise ValueError(msg)
+        for name in self.oidc_providers:
+            if not OIDC_PROVIDER_NAME.fullmatch(name):
+                msg = (
+                    f"OIDC_PROVIDERS: {name!r} is not a provider name: use up to 32 lowercase "
+                    "letters, digits, - and _"
+                )
+                raise ValueError(msg)
+        return self
+{% endif %}
 {% endif %}
 {% endif %}
 
@@ -404,6 +449,10 @@ class Settings(BaseSettings):
             problems.append(
                 f"SECRET_KEY {reason}: set a random value, e.g. {generate_secret_key()!r}"
             )
+{% endif %}
+{% if cookiecutter.oidc_signin == "yes" %}
+        if self.oidc_providers and not self.oidc_redirect_base_url.startswith("https://"):
+            problems.append("OIDC_REDIRECT_BASE_URL must be an https:// URL")
 {% endif %}
         if self.debug:
             problems.append("DEBUG must be false")

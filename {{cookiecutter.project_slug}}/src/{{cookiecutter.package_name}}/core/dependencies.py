@@ -4,6 +4,7 @@
 {% set auth = cookiecutter.auth != "none" %}
 {% set llm = cookiecutter.llm != "none" %}
 {% set redis = cookiecutter.redis == "yes" %}
+{% set oidc = cookiecutter.oidc_signin == "yes" %}
 """Request-scoped dependencies: what route functions may ask FastAPI to inject.
 
 Resources are opened by the lifespan in ``main.py`` and reach requests through
@@ -69,6 +70,9 @@ from {{ cookiecutter.package_name }}.core.errors import (
 )
 {% endif %}
 from {{ cookiecutter.package_name }}.core.health import HealthCheck
+{% if oidc %}
+from {{ cookiecutter.package_name }}.core.oidc import OidcClient
+{% endif %}
 {% if jwt %}
 from {{ cookiecutter.package_name }}.core.passwords import PasswordHasher
 {% endif %}
@@ -111,6 +115,11 @@ from {{ cookiecutter.package_name }}.services.llm.usage_store import UsageReport
 {% endif %}
 {% if db %}
 from {{ cookiecutter.package_name }}.services.note_service import NoteService
+{% endif %}
+{% if oidc %}
+from {{ cookiecutter.package_name }}.services.oidc_service import OidcService
+{% endif %}
+{% if db %}
 from {{ cookiecutter.package_name }}.services.user_service import UserService
 {% endif %}
 {% if cookiecutter.python_version == "3.11" %}
@@ -155,6 +164,9 @@ get_shared_job_queue = from_lifespan("job_queue", JobQueue)
 get_token_codec = from_lifespan("token_codec", TokenCodec)
 get_password_hasher = from_lifespan("password_hasher", PasswordHasher)
 {% endif %}
+{% if oidc %}
+get_oidc_client = from_lifespan("oidc_client", OidcClient)
+{% endif %}
 {% if llm %}
 get_llm_service = from_lifespan("llm_service", LLMService)
 {% endif %}
@@ -171,6 +183,9 @@ RedisDep = Annotated[ArqRedis, Depends(get_redis)]
 {% if jwt %}
 TokenCodecDep = Annotated[TokenCodec, Depends(get_token_codec)]
 PasswordHasherDep = Annotated[PasswordHasher, Depends(get_password_hasher)]
+{% endif %}
+{% if oidc %}
+OidcClientDep = Annotated[OidcClient, Depends(get_oidc_client)]
 {% endif %}
 {% if llm %}
 LLMServiceDep = Annotated[LLMService, Depends(get_llm_service)]
@@ -379,6 +394,18 @@ async def get_auth_service(
     settings: SettingsDep,
 ) -> AuthService:
     return AuthService(sessions, tokens, passwords, limiter, settings)
+{% if oidc %}
+
+
+async def get_oidc_service(
+    sessions: SessionsDep,
+    client: OidcClientDep,
+    auth: Annotated[AuthService, Depends(get_auth_service)],
+    limiter: RateLimiterDep,
+    settings: SettingsDep,
+) -> OidcService:
+    return OidcService(sessions, client, auth, limiter, settings)
+{% endif %}
 {% endif %}
 {% if api_keys %}
 
@@ -421,6 +448,9 @@ NoteServiceDep = Annotated[NoteService, Depends(get_note_service)]
 {% endif %}
 {% if jwt %}
 AuthServiceDep = Annotated[AuthService, Depends(get_auth_service)]
+{% if oidc %}
+OidcServiceDep = Annotated[OidcService, Depends(get_oidc_service)]
+{% endif %}
 {% endif %}
 {% if api_keys %}
 ApiKeyServiceDep = Annotated[ApiKeyService, Depends(get_api_key_service)]

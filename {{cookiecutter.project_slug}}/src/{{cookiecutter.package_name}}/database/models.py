@@ -203,6 +203,40 @@ class LoginSession(Record):
     revoked_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship(lazy="raise")
+{% if cookiecutter.oidc_signin == "yes" %}
+
+
+class OidcIdentity(Record):
+    """A user's account at an OpenID Connect provider: whoever signs in with it is them."""
+
+    __tablename__ = "oidc_identities"
+    __table_args__ = (
+        Index("ix_oidc_identities_provider_subject", "provider", "subject", unique=True),
+    )
+
+    provider: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(String(255))
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+
+    user: Mapped[User] = relationship(lazy="raise")
+
+
+class OidcLoginState(Base):
+    """A sign-in sent to a provider and not yet back: its callback spends it, once.
+
+    Keyed by a hash of the state, so the table holds nothing a caller could present.
+    """
+
+    __tablename__ = "oidc_login_states"
+
+    state_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    provider: Mapped[str] = mapped_column(String(32))
+    nonce: Mapped[str] = mapped_column(String(64))
+    code_verifier: Mapped[str] = mapped_column(String(128))
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+{% endif %}
 {% endif %}
 {% if api_keys %}
 

@@ -26,6 +26,9 @@ from uuid import UUID
 {% if cookiecutter.llm != "none" %}
 {% set sqlalchemy_names = sqlalchemy_names + ["RowMapping", "case"] %}
 {% endif %}
+{% if cookiecutter.oidc_signin == "yes" %}
+{% set sqlalchemy_names = sqlalchemy_names + ["delete"] %}
+{% endif %}
 {% set sqlalchemy_names = sqlalchemy_names + ["func", "inspect", "or_", "select"] %}
 {% if jwt %}
 {% set sqlalchemy_names = sqlalchemy_names + ["update"] %}
@@ -59,6 +62,10 @@ from {{ cookiecutter.package_name }}.database.models import (
     LoginSession,
 {% endif %}
     Note,
+{% if cookiecutter.oidc_signin == "yes" %}
+    OidcIdentity,
+    OidcLoginState,
+{% endif %}
     Record,
     User,
     normalize_email,
@@ -301,6 +308,46 @@ class LoginSessionRepository(Repository[LoginSession]):
             .returning(LoginSession.id)
         )
         return len((await self.session.scalars(statement)).all())
+{% if cookiecutter.oidc_signin == "yes" %}
+
+
+class OidcIdentityRepository(Repository[OidcIdentity]):
+    model = OidcIdentity
+    load_options = (joinedload(OidcIdentity.user),)
+
+    async def get_by_subject(self, provider: str, subject: str) -> OidcIdentity | None:
+        statement = (
+            select(OidcIdentity)
+            .options(*self.load_options)
+            .where(OidcIdentity.provider == provider, OidcIdentity.subject == subject)
+        )
+        return await self.session.scalar(statement)
+
+
+class OidcLoginStateRepository:
+    """Sign-ins begun at a provider: each is taken once, by its callback."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, state: OidcLoginState, *, now: datetime) -> None:
+        """Store ``state``, dropping those whose time ran out (so the table stays small)."""
+        await self.session.execute(delete(OidcLoginState).where(OidcLoginState.expires_at <= now))
+        self.session.add(state)
+        await self.session.flush()
+
+    async def take(self, state_hash: str) -> OidcLoginState | None:
+        """Remove the sign-in of ``state_hash`` and return it; None if it is not there.
+
+        One DELETE ... RETURNING: of two callbacks with the same state, only one gets it.
+        """
+        statement = (
+            delete(OidcLoginState)
+            .where(OidcLoginState.state_hash == state_hash)
+            .returning(OidcLoginState)
+        )
+        return (await self.session.scalars(statement)).one_or_none()
+{% endif %}
 {% endif %}
 {% if api_keys %}
 

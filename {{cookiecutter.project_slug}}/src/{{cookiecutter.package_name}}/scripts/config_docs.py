@@ -67,7 +67,7 @@ def _value(value: object) -> str:
     if isinstance(value, enum.Enum):
         value = value.value
     if isinstance(value, dict):
-        return "entries for " + ", ".join(f"`{key}`" for key in value)
+        return "entries for " + ", ".join(f"`{key}`" for key in value) if value else "none"
     if isinstance(value, bool | list):
         return f"`{json.dumps(value)}`"
     return f"`{value}`"

@@ -120,7 +120,7 @@ class AuthService:
                 user.password_hash = new_hash
                 security_log.info("password_rehashed", user_id=str(user.id))
             scopes = granted_scopes(user.role, requested or [scope.value for scope in Scope])
-            issued = await self._start_login(session, user, scopes)
+            issued = await self.start_login(session, user, scopes)
         security_log.info("login_succeeded", user_id=str(user.id), client_ip=client_ip)
         return issued
 
@@ -219,9 +219,13 @@ class AuthService:
             security_log.warning("token_rejected", reason=str(exc), client_ip=client_ip)
             raise unauthorized(INVALID_TOKEN) from exc
 
-    async def _start_login(
+    async def start_login(
         self, session: AsyncSession, user: User, scopes: frozenset[Scope]
     ) -> IssuedTokens:
+        """A new login of ``user``: its row, and its first access and refresh tokens.
+
+        Every way in ends here (a password, a provider's sign-in), so tokens are alike.
+        """
         login = LoginSession(
             user=user, refresh_jti=uuid4(), expires_at=utc_now() + self.refresh_lifetime
         )

@@ -28,6 +28,11 @@ from {{ cookiecutter.package_name }}.api.v1.endpoints.llm import router as llm_r
 from {{ cookiecutter.package_name }}.api.v1.endpoints.meta import router as meta_router
 {% if cookiecutter.database != "none" %}
 from {{ cookiecutter.package_name }}.api.v1.endpoints.notes import router as notes_router
+{% endif %}
+{% if cookiecutter.oidc_signin == "yes" %}
+from {{ cookiecutter.package_name }}.api.v1.endpoints.oidc import router as oidc_router
+{% endif %}
+{% if cookiecutter.database != "none" %}
 from {{ cookiecutter.package_name }}.api.v1.endpoints.users import router as users_router
 {% endif %}
 
@@ -40,6 +45,9 @@ api_router.include_router(audit_log_router)
 {% endif %}
 {% if cookiecutter.auth in ["jwt", "jwt_and_api_key"] %}
 api_router.include_router(auth_router)
+{% endif %}
+{% if cookiecutter.oidc_signin == "yes" %}
+api_router.include_router(oidc_router)
 {% endif %}
 {% if cookiecutter.auth in ["api_key", "jwt_and_api_key"] %}
 api_router.include_router(api_keys_router)
