@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 
 PROJECT = Path(__file__).resolve().parent.parent
-STARTUP_SECONDS = 20
+STARTUP_SECONDS = 60
 
 
 def free_port() -> int:
@@ -36,19 +36,18 @@ def test_fastapi_run_serves_the_app_pyproject_names() -> None:
     server = subprocess.Popen(  # noqa: S603
         command, cwd=PROJECT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
+    response = None
     try:
         deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            assert server.poll() is None, server.communicate()[0].decode()
+        while response is None and server.poll() is None and time.monotonic() < deadline:
             try:
                 response = httpx.get(f"http://127.0.0.1:{port}/health/live", timeout=1)
-                break
             except httpx.TransportError:
-                assert time.monotonic() < deadline, "fastapi run did not start serving"
                 time.sleep(0.1)
     finally:
         server.terminate()
         output = server.communicate(timeout=STARTUP_SECONDS)[0].decode()
 
+    assert response is not None, output
     assert response.status_code == 200
     assert "Using import string: {{ cookiecutter.package_name }}.asgi:app" in output
