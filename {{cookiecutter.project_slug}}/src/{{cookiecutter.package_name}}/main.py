@@ -176,6 +176,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[LifespanState]:
                 ],
 {% if cookiecutter.observability == "yes" %}
                 tracer_provider=app.state.tracer_provider,
+                circuit_listeners=[app.state.llm_metrics.circuit_changed],
 {% endif %}
             )
         )
@@ -263,7 +264,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.state.metrics = Metrics()
 {% if cookiecutter.llm != "none" %}
-    app.state.llm_metrics = MetricsUsageRecorder(app.state.metrics)
+    app.state.llm_metrics = MetricsUsageRecorder(
+        app.state.metrics, daily_cost_budget=settings.llm_daily_cost_budget
+    )
 {% endif %}
     app.include_router(metrics.router)
     # Outermost, so the request count and latency include every other layer.

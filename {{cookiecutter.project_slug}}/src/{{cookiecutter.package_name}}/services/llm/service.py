@@ -41,6 +41,9 @@ from opentelemetry.trace import TracerProvider
 {% endif %}
 from purgatory import AsyncCircuitBreakerFactory, ContextChanged, Event
 from purgatory.domain.model import OpenedState
+{% if cookiecutter.observability == "yes" %}
+from purgatory.typing import Hook
+{% endif %}
 from pydantic import ValidationError
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_random_exponential
 
@@ -630,11 +633,13 @@ async def open_llm_service(
     limiter: RateLimiter,
     recorders: Sequence[UsageRecorder] = (),
     tracer_provider: TracerProvider | None = None,
+    circuit_listeners: Sequence[Hook] = (),
 ) -> AsyncIterator[LLMService]:
     """The service with its SDK clients and cache, closed again on exit.
 
     Each call is logged and charged to the budgets, then handed to ``recorders``.
-    With a ``tracer_provider``, each request to a provider is a span.
+    With a ``tracer_provider``, each request to a provider is a span. Each of
+    ``circuit_listeners`` hears of every event of the providers' circuit breakers.
     """
 {% else %}
 async def open_llm_service(
@@ -679,6 +684,10 @@ async def open_llm_service(
             exclude=[ProviderRejectedError, asyncio.CancelledError],
         )
         breakers.add_listener(_log_circuit_change)
+{% if cookiecutter.observability == "yes" %}
+        for listener in circuit_listeners:
+            breakers.add_listener(listener)
+{% endif %}
         quota = LLMQuota(limiter, settings)
         yield LLMService(
             settings,
