@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -232,6 +233,30 @@ def test_pre_commit_config_has_the_promised_hooks(baked_once: BakeOnce) -> None:
     assert re.search(hooks["no-rej-files"]["files"], "patches/fix.rej")
     assert re.search(hooks["no-env-files"]["files"], ".env")
     assert not re.search(hooks["no-env-files"]["files"], ".env.example")
+
+
+@pytest.mark.parametrize(
+    "modules",
+    [
+        {"auth": "jwt_and_api_key", "database": "postgresql", "llm": "openai", "redis": "yes"},
+        {"auth": "none", "database": "none", "llm": "none", "redis": "no"},
+    ],
+    ids=["every-module", "observability-only"],
+)
+def test_prometheus_alerts_pass_promtool_and_each_has_a_unit_test(
+    baked_once: BakeOnce, modules: dict[str, str]
+) -> None:
+    promtool = shutil.which("promtool")
+    assert promtool, "promtool is missing: apt-get install prometheus (.ci/run installs it)"
+    rules = baked_once(observability="yes", **modules) / "deploy" / "prometheus"
+
+    run([promtool, "check", "rules", "alerts.yml"], rules)
+    run([promtool, "test", "rules", "alerts.test.yml"], rules)
+
+    groups = load_yaml(rules / "alerts.yml")["groups"]
+    alerts = {rule["alert"] for group in groups for rule in group["rules"]}
+    cases = load_yaml(rules / "alerts.test.yml")["tests"]
+    assert {check["alertname"] for case in cases for check in case["alert_rule_test"]} == alerts
 
 
 # Run inside a baked project: serve a few requests, then scrape /metrics.

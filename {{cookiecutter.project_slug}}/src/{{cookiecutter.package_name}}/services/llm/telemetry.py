@@ -14,7 +14,7 @@ from contextlib import aclosing, contextmanager
 from opentelemetry.trace import Span, SpanKind, StatusCode, Tracer
 from opentelemetry.util.types import AttributeValue
 from purgatory import ContextChanged, Event
-from purgatory.domain.model import OPENED
+from purgatory.domain.model import CLOSED
 
 from {{ cookiecutter.package_name }}.core.llm_types import ProviderName
 from {{ cookiecutter.package_name }}.core.metrics import Metrics
@@ -61,7 +61,7 @@ class MetricsUsageRecorder:
         )
         self._circuit_open = metrics.gauge(
             "llm_circuit_open",
-            "1 while the provider's circuit breaker is open: calls skip it.",
+            "1 while the provider's circuit breaker is open or half-open (trying it again).",
             ("provider",),
         )
         budget = metrics.gauge(
@@ -72,7 +72,7 @@ class MetricsUsageRecorder:
     def circuit_changed(self, provider: str, _: str, event: Event) -> None:
         """A listener of the circuit breakers (``open_llm_service``'s ``circuit_listeners``)."""
         if isinstance(event, ContextChanged):
-            self._circuit_open.labels(provider).set(1 if event.state == OPENED else 0)
+            self._circuit_open.labels(provider).set(0 if event.state == CLOSED else 1)
 
     async def record(self, call: LLMCallRecord) -> None:
         provider, model = call.provider or UNKNOWN, call.model or UNKNOWN
