@@ -50,7 +50,7 @@ def test_compose_file_runs_what_the_answers_chose(
     compose = load_yaml(project / "compose.yaml")
     services: dict[str, Any] = compose["services"]
 
-    expected = {"app"}
+    expected = {"app", "app-dev"}
     expected |= {"migrate"} if database != "none" else set()
     expected |= {"postgres"} if database == "postgresql" else set()
     expected |= {"redis", "worker"} if redis == "yes" else set()
@@ -68,6 +68,21 @@ def test_compose_file_runs_what_the_answers_chose(
     if redis == "yes":
         expected_conditions["redis"] = "service_healthy"
     assert conditions == expected_conditions
+
+    # docker compose watch app-dev: src/ synced (and first on the path), the image rebuilt
+    # when the dependencies change.
+    dev = services["app-dev"]
+    assert dev["profiles"] == ["dev"]
+    assert dev["image"] == app["image"]
+    assert dev["command"][:2] == ["uvicorn", "ai_service.main:create_app"]
+    assert "--reload" in dev["command"]
+    assert dev["environment"]["PYTHONPATH"] == "/app/src"
+    assert dev.get("depends_on") == app.get("depends_on")
+    assert dev["develop"]["watch"] == [
+        {"action": "sync", "path": "./src", "target": "/app/src"},
+        {"action": "rebuild", "path": "pyproject.toml"},
+        {"action": "rebuild", "path": "uv.lock"},
+    ]
 
     if database != "none":
         migrate = services["migrate"]
