@@ -13,11 +13,12 @@ from typing import Any
 
 import pytest
 import sentry_sdk
-from fastapi import APIRouter
+from fastapi import APIRouter, FastAPI
 from pydantic import SecretStr
 from sentry_sdk.envelope import Envelope
 
 from {{ cookiecutter.package_name }} import __version__
+from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.core.logging import REDACTED
 from {{ cookiecutter.package_name }}.main import create_app
 from tests.conftest import Serve, make_settings
@@ -75,15 +76,8 @@ def receiver() -> Iterator[EnvelopeReceiver]:
         server.server_close()
 
 
-async def test_an_unhandled_error_reaches_sentry_once_with_its_request_id(
-    serve: Serve, receiver: EnvelopeReceiver
-) -> None:
-{% if cookiecutter.llm != "none" %}
-    # Request bodies are only sent when prompts may be: then they are redacted.
-    settings = make_settings(sentry_dsn=SecretStr(receiver.dsn), llm_log_content=True)
-{% else %}
-    settings = make_settings(sentry_dsn=SecretStr(receiver.dsn))
-{% endif %}
+def failing_app(settings: Settings) -> FastAPI:
+    """The app with a route that fails, saying what the request carried."""
     router = APIRouter()
 
     @router.post("/fail")
@@ -93,7 +87,19 @@ async def test_an_unhandled_error_reaches_sentry_once_with_its_request_id(
 
     app = create_app(settings)
     app.include_router(router)
-    async with serve(app) as client:
+    return app
+
+
+async def test_an_unhandled_error_reaches_sentry_once_with_its_request_id(
+    serve: Serve, receiver: EnvelopeReceiver
+) -> None:
+{% if cookiecutter.llm != "none" %}
+    # Request bodies are only sent when prompts may be: then they are redacted.
+    settings = make_settings(sentry_dsn=SecretStr(receiver.dsn), llm_log_content=True)
+{% else %}
+    settings = make_settings(sentry_dsn=SecretStr(receiver.dsn))
+{% endif %}
+    async with serve(failing_app(settings)) as client:
         response = await client.post(
             "/fail",
             json={"username": "ada", "password": PASSWORD},
@@ -114,3 +120,20 @@ async def test_an_unhandled_error_reaches_sentry_once_with_its_request_id(
     sent = b"".join(receiver.envelopes)
     assert PASSWORD.encode() not in sent
     assert TOKEN.encode() not in sent
+{% if cookiecutter.llm != "none" %}
+
+
+async def test_request_bodies_hold_prompts_so_they_stay_home_by_default(
+    serve: Serve, receiver: EnvelopeReceiver
+) -> None:
+    settings = make_settings(sentry_dsn=SecretStr(receiver.dsn))
+
+    async with serve(failing_app(settings)) as client:
+        response = await client.post("/fail", json={"password": PASSWORD, "prompt": "My diagnosis"})
+    sentry_sdk.flush(timeout=5)
+
+    assert response.status_code == 500
+    [event] = receiver.events()
+    assert "data" not in event["request"]
+    assert b"My diagnosis" not in b"".join(receiver.envelopes)
+{% endif %}

@@ -64,6 +64,9 @@ def start_error_tracking(settings: Settings) -> None:
             "http_bodies": ["incoming_request"],
 {% endif %}
             "stack_frame_variables": False,
+            # Query parameters and job arguments hold what the logs never show either.
+            "database_query_data": False,
+            "queues": False,
         },
     )
 
