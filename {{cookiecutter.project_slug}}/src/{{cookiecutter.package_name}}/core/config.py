@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Annotated, Literal, Self
 
 from limits import parse
-{% if cookiecutter.auth in ["jwt", "jwt_and_api_key"] or cookiecutter.llm != "none" %}
+{% if cookiecutter.auth in ["jwt", "jwt_and_api_key"] or cookiecutter.llm != "none" or cookiecutter.observability == "yes" %}
 from pydantic import AfterValidator, Field, SecretStr, model_validator
 {% else %}
 from pydantic import AfterValidator, Field, model_validator
