@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -49,7 +50,7 @@ def test_compose_file_runs_what_the_answers_chose(
     compose = load_yaml(project / "compose.yaml")
     services: dict[str, Any] = compose["services"]
 
-    expected = {"app"}
+    expected = {"app", "app-dev"}
     expected |= {"migrate"} if database != "none" else set()
     expected |= {"postgres"} if database == "postgresql" else set()
     expected |= {"redis", "worker"} if redis == "yes" else set()
@@ -67,6 +68,21 @@ def test_compose_file_runs_what_the_answers_chose(
     if redis == "yes":
         expected_conditions["redis"] = "service_healthy"
     assert conditions == expected_conditions
+
+    # docker compose watch app-dev: src/ synced (and first on the path), the image rebuilt
+    # when the dependencies change.
+    dev = services["app-dev"]
+    assert dev["profiles"] == ["dev"]
+    assert dev["image"] == app["image"]
+    assert dev["command"][:2] == ["uvicorn", "ai_service.main:create_app"]
+    assert "--reload" in dev["command"]
+    assert dev["environment"]["PYTHONPATH"] == "/app/src"
+    assert dev.get("depends_on") == app.get("depends_on")
+    assert dev["develop"]["watch"] == [
+        {"action": "sync", "path": "./src", "target": "/app/src"},
+        {"action": "rebuild", "path": "pyproject.toml"},
+        {"action": "rebuild", "path": "uv.lock"},
+    ]
 
     if database != "none":
         migrate = services["migrate"]
@@ -232,6 +248,30 @@ def test_pre_commit_config_has_the_promised_hooks(baked_once: BakeOnce) -> None:
     assert re.search(hooks["no-rej-files"]["files"], "patches/fix.rej")
     assert re.search(hooks["no-env-files"]["files"], ".env")
     assert not re.search(hooks["no-env-files"]["files"], ".env.example")
+
+
+@pytest.mark.parametrize(
+    "modules",
+    [
+        {"auth": "jwt_and_api_key", "database": "postgresql", "llm": "openai", "redis": "yes"},
+        {"auth": "none", "database": "none", "llm": "none", "redis": "no"},
+    ],
+    ids=["every-module", "observability-only"],
+)
+def test_prometheus_alerts_pass_promtool_and_each_has_a_unit_test(
+    baked_once: BakeOnce, modules: dict[str, str]
+) -> None:
+    promtool = shutil.which("promtool")
+    assert promtool, "promtool is missing: apt-get install prometheus (.ci/run installs it)"
+    rules = baked_once(observability="yes", **modules) / "deploy" / "prometheus"
+
+    run([promtool, "check", "rules", "alerts.yml"], rules)
+    run([promtool, "test", "rules", "alerts.test.yml"], rules)
+
+    groups = load_yaml(rules / "alerts.yml")["groups"]
+    alerts = {rule["alert"] for group in groups for rule in group["rules"]}
+    cases = load_yaml(rules / "alerts.test.yml")["tests"]
+    assert {check["alertname"] for case in cases for check in case["alert_rule_test"]} == alerts
 
 
 # Run inside a baked project: serve a few requests, then scrape /metrics.

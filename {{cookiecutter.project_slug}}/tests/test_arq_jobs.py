@@ -15,6 +15,9 @@ from {{ cookiecutter.package_name }}.main import create_app
 from tests.conftest import Serve
 from tests.test_job_limits import credentials_of
 from tests.test_jobs import TEXT, explode
+{% if cookiecutter.observability == "yes" %}
+from tests.test_metrics import sample
+{% endif %}
 
 
 @pytest.fixture
@@ -68,6 +71,17 @@ async def test_a_failed_job_is_reported_without_its_error(
     assert "hunter2" not in response.text
 
 
+{% if cookiecutter.observability == "yes" %}
+async def test_the_jobs_waiting_for_a_worker_are_a_metric(client: AsyncClient) -> None:
+    for _ in range(2):
+        await client.post("/api/v1/jobs/text-analysis", json={"text": TEXT})
+
+    metrics = await client.get("/metrics")
+
+    assert sample(metrics.text, "jobs_queued") == 2
+
+
+{% endif %}
 async def test_the_health_check_fails_while_no_worker_runs(settings: Settings) -> None:
     assert await check(settings) == 1
 

@@ -31,6 +31,9 @@ from {{ cookiecutter.package_name }} import __description__, __version__
 from {{ cookiecutter.package_name }}.api import health{{ ", metrics" if cookiecutter.observability == "yes" }}
 from {{ cookiecutter.package_name }}.api.v1.router import api_router
 from {{ cookiecutter.package_name }}.core.config import Settings
+{% if cookiecutter.observability == "yes" %}
+from {{ cookiecutter.package_name }}.core.error_tracking import flush_error_tracking, start_error_tracking
+{% endif %}
 from {{ cookiecutter.package_name }}.core.errors import problem_responses, register_error_handlers
 from {{ cookiecutter.package_name }}.core.health import HealthCheck, disk_space_check
 from {{ cookiecutter.package_name }}.core.logging import configure_logging
@@ -166,6 +169,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[LifespanState]:
 {% endif %}
 {% if cookiecutter.observability == "yes" %}
         resources.callback(app.state.metrics.close)
+        resources.push_async_callback(flush_error_tracking)
         if app.state.tracer_provider is not None:
             await resources.enter_async_context(tracing(app.state.tracer_provider{{ ", db_engine" if cookiecutter.database != "none" }}))
 {% endif %}
@@ -185,6 +189,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[LifespanState]:
                 ],
 {% if cookiecutter.observability == "yes" %}
                 tracer_provider=app.state.tracer_provider,
+                circuit_listeners=[app.state.llm_metrics.circuit_changed],
 {% endif %}
             )
         )
@@ -243,6 +248,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[LifespanState]:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     configure_logging(settings)
+{% if cookiecutter.observability == "yes" %}
+    start_error_tracking(settings)
+{% endif %}
 
     app = FastAPI(
         title=settings.app_name,
@@ -282,7 +290,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.state.metrics = Metrics()
 {% if cookiecutter.llm != "none" %}
-    app.state.llm_metrics = MetricsUsageRecorder(app.state.metrics)
+    app.state.llm_metrics = MetricsUsageRecorder(
+        app.state.metrics, daily_cost_budget=settings.llm_daily_cost_budget
+    )
 {% endif %}
     app.include_router(metrics.router)
     # Outermost, so the request count and latency include every other layer.

@@ -61,6 +61,24 @@ async def test_calls_are_counted_by_provider_model_and_outcome(
     assert sample(text, "llm_cost_usd_total", **labels) == pytest.approx(answered["cost"])
 
 
+async def test_an_open_circuit_and_the_daily_budget_are_metrics(
+    settings: Settings, serve: Serve, primary: StubProvider, providers: list[ProviderName]
+) -> None:
+    fragile = settings.model_copy(
+        update={"llm_breaker_threshold": 1, "llm_max_attempts": 1, "llm_daily_cost_budget": 5}
+    )
+    primary.will(Reply(status=500))
+
+    async with serve(create_app(fragile)) as client:
+        before = (await client.get("/metrics")).text
+        await client.post(COMPLETE, json={"prompt": "Anyone there?"})
+        after = (await client.get("/metrics")).text
+
+    assert "llm_circuit_open{" not in before
+    assert sample(after, "llm_circuit_open", provider=providers[0]) == 1
+    assert sample(after, "llm_daily_cost_budget_usd") == 5
+
+
 async def test_each_request_to_a_provider_is_a_client_span_of_the_request(
     settings: Settings,
     serve: Serve,

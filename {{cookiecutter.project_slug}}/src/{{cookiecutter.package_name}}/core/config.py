@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Annotated, Literal, Self
 
 from limits import parse
-{% if cookiecutter.auth in ["jwt", "jwt_and_api_key"] or cookiecutter.llm != "none" %}
+{% if cookiecutter.auth in ["jwt", "jwt_and_api_key"] or cookiecutter.llm != "none" or cookiecutter.observability == "yes" %}
 from pydantic import AfterValidator, Field, SecretStr, model_validator
 {% else %}
 from pydantic import AfterValidator, Field, model_validator
@@ -173,6 +173,14 @@ class Settings(BaseSettings):
         description="OTLP/HTTP collector, e.g. http://localhost:4318; tracing is off while unset.",
     )
     otel_service_name: str = "{{ cookiecutter.project_slug }}"
+    sentry_dsn: SecretStr | None = Field(
+        default=None,
+        description="Sentry DSN, e.g. https://key@o1.ingest.sentry.io/2; error tracking is off "
+        "while unset.",
+    )
+    sentry_traces_sample_rate: float = Field(
+        default=0.0, ge=0, le=1, description="Share of requests Sentry also traces; 0: none."
+    )
 {% endif %}
 {% if cookiecutter.llm != "none" %}
 {% set anthropic = cookiecutter.llm in ["anthropic", "anthropic_and_openai"] %}

@@ -17,6 +17,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Sequence
+from typing import Literal
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
@@ -53,16 +54,30 @@ class Metrics:
             labels,
             buckets=LATENCY_BUCKETS,
         )
-        self.requests_in_progress = Gauge(
-            "http_requests_in_progress",
-            "HTTP requests being answered.",
-            registry=self.registry,
-            multiprocess_mode="livesum",
+        self.requests_in_progress = self.gauge(
+            "http_requests_in_progress", "HTTP requests being answered.", mode="livesum"
         )
+{% if cookiecutter.redis == "yes" %}
+        self.jobs_queued = self.gauge(
+            "jobs_queued", "Jobs waiting in the queue for a worker.", mode="livemostrecent"
+        )
+{% endif %}
 
     def counter(self, name: str, documentation: str, labelnames: Sequence[str] = ()) -> Counter:
         """A counter in this registry; its samples are exposed as ``<name>_total``."""
         return Counter(name, documentation, labelnames, registry=self.registry)
+
+    def gauge(
+        self,
+        name: str,
+        documentation: str,
+        labelnames: Sequence[str] = (),
+        mode: Literal["livesum", "livemax", "livemostrecent"] = "livemax",
+    ) -> Gauge:
+        """A gauge in this registry; ``mode`` says how to show several workers' values as one."""
+        return Gauge(
+            name, documentation, labelnames, registry=self.registry, multiprocess_mode=mode
+        )
 
     def histogram(
         self,

@@ -14,6 +14,9 @@ what would otherwise take five, because every layer costs calls per ASGI message
 - times the request (``Server-Timing``) and adds the security headers;
 - turns any exception that escaped the application into a 500 Problem Details
   response that reveals nothing but the request ID, and logs it with its traceback;
+{% if cookiecutter.observability == "yes" %}
+- reports that exception to error tracking (``core/error_tracking.py``), when it is on;
+{% endif %}
 - writes one access log line per request.
 """
 
@@ -24,6 +27,9 @@ from http import HTTPStatus
 from itertools import islice
 from urllib.parse import parse_qsl
 
+{% if cookiecutter.observability == "yes" %}
+import sentry_sdk
+{% endif %}
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -206,6 +212,9 @@ class EdgeMiddleware:
                 await answer(RequestTimeoutError(f"No response within {self.timeout:g}s."))
                 return
             error_logger.exception("unhandled_error", method=scope["method"], path=scope["path"])
+{% if cookiecutter.observability == "yes" %}
+            sentry_sdk.capture_exception(exc)
+{% endif %}
             if response_started:
                 raise
             await answer(AppError("An unexpected error occurred."))

@@ -88,6 +88,16 @@ class JobQueue:
             raise ServiceUnavailableError("The job queue refused the job.")
         return queued.job_id
 
+{% if cookiecutter.observability == "yes" %}
+    async def waiting(self) -> int:
+        """How many jobs wait for a worker (their time to run may not have come yet)."""
+        try:
+            waiting: int = await self._redis.zcard(self._queue_name)
+        except RedisError as exc:
+            raise ServiceUnavailableError("The job queue is unavailable.") from exc
+        return waiting
+
+{% endif %}
     async def state(self, job_id: str) -> JobState:
         """Where the job is, and its result once it is done."""
         missing = NotFoundError(f"No job {job_id}; finished jobs are kept for a limited time.")

@@ -15,6 +15,7 @@ from typing import Protocol, TypeVar
 import structlog
 from purgatory import AsyncCircuitBreakerFactory, ContextChanged, Event
 from purgatory.domain.model import OpenedState
+from purgatory.typing import Hook
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_random_exponential
 
 from {{ cookiecutter.package_name }}.core.config import Settings
@@ -45,14 +46,16 @@ class Attempts(Protocol):
 
 
 class Resilience:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, listeners: Sequence[Hook] = ()) -> None:
+        """``listeners`` hear of every event of the providers' circuit breakers."""
         self._settings = settings
         self._breakers = AsyncCircuitBreakerFactory(
             default_threshold=settings.llm_breaker_threshold,
             default_ttl=settings.llm_breaker_reset_seconds,
             exclude=[ProviderRejectedError, asyncio.CancelledError],
         )
-        self._breakers.add_listener(_log_circuit_change)
+        for listener in (_log_circuit_change, *listeners):
+            self._breakers.add_listener(listener)
         self._backoff = wait_random_exponential(
             multiplier=settings.llm_retry_base_delay, max=settings.llm_retry_max_delay
         )

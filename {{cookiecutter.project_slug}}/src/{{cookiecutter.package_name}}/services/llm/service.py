@@ -40,6 +40,7 @@ from httpx import create_ssl_context
 {% endif %}
 {% if cookiecutter.observability == "yes" %}
 from opentelemetry.trace import TracerProvider
+from purgatory.typing import Hook
 {% endif %}
 
 from {{ cookiecutter.package_name }}.core.config import Settings
@@ -793,11 +794,13 @@ async def open_llm_service(
     limiter: RateLimiter,
     recorders: Sequence[UsageRecorder] = (),
     tracer_provider: TracerProvider | None = None,
+    circuit_listeners: Sequence[Hook] = (),
 ) -> AsyncIterator[LLMService]:
     """The service with its SDK clients and cache, closed again on exit.
 
     Each call is logged and charged to the budgets, then handed to ``recorders``.
-    With a ``tracer_provider``, each request to a provider is a span.
+    With a ``tracer_provider``, each request to a provider is a span. Each of
+    ``circuit_listeners`` hears of every event of the providers' circuit breakers.
     """
 {% else %}
 async def open_llm_service(
@@ -841,7 +844,11 @@ async def open_llm_service(
             settings,
             providers,
             cache=ResponseCache(settings, cache),
+{% if cookiecutter.observability == "yes" %}
+            resilience=Resilience(settings, listeners=circuit_listeners),
+{% else %}
             resilience=Resilience(settings),
+{% endif %}
             quota=quota,
             recorders=[LogUsageRecorder(), quota, *recorders],
             tools=service_tools(),

@@ -1,7 +1,9 @@
 """Prometheus metrics and OpenTelemetry spans of the LLM calls.
 
 ``MetricsUsageRecorder`` counts every call the service records: calls, errors,
-tokens and cost, and how long they took, by provider and model. With tracing on,
+tokens and cost, and how long they took, by provider and model; it also shows
+which providers' circuit breakers are open, and the daily cost budget the alerts
+compare the spending with. With tracing on,
 ``TracedProvider`` makes every request to a provider (each try of a call) a
 client span, named and described after OpenTelemetry's GenAI conventions.
 """
@@ -11,6 +13,8 @@ from contextlib import aclosing, contextmanager
 
 from opentelemetry.trace import Span, SpanKind, StatusCode, Tracer
 from opentelemetry.util.types import AttributeValue
+from purgatory import ContextChanged, Event
+from purgatory.domain.model import CLOSED
 
 from {{ cookiecutter.package_name }}.core.llm_types import ProviderName
 from {{ cookiecutter.package_name }}.core.metrics import Metrics
@@ -33,7 +37,7 @@ UNKNOWN = "none"
 class MetricsUsageRecorder:
     """Counts every LLM call in the app's metrics; ``outcome`` is ok, cached, error or cancelled."""
 
-    def __init__(self, metrics: Metrics) -> None:
+    def __init__(self, metrics: Metrics, daily_cost_budget: float = 0) -> None:
         labels = ("provider", "model", "outcome")
         self._calls = metrics.counter("llm_calls", "LLM calls, by outcome.", labels)
         self._duration = metrics.histogram(
@@ -56,6 +60,20 @@ class MetricsUsageRecorder:
         self._cost = metrics.counter(
             "llm_cost_usd", "US dollars spent on LLM calls.", ("provider", "model")
         )
+        self._circuit_open = metrics.gauge(
+            "llm_circuit_open",
+            "1 while the provider's circuit breaker is open or half-open (trying it again).",
+            ("provider",),
+        )
+        budget = metrics.gauge(
+            "llm_daily_cost_budget_usd", "LLM_DAILY_COST_BUDGET: US dollars per caller and day."
+        )
+        budget.set(daily_cost_budget)
+
+    def circuit_changed(self, provider: str, _: str, event: Event) -> None:
+        """A listener of the circuit breakers (``open_llm_service``'s ``circuit_listeners``)."""
+        if isinstance(event, ContextChanged):
+            self._circuit_open.labels(provider).set(0 if event.state == CLOSED else 1)
 
     async def record(self, call: LLMCallRecord) -> None:
         provider, model = call.provider or UNKNOWN, call.model or UNKNOWN
