@@ -161,6 +161,7 @@ def test_longest_allowed_names_with_every_module_on_bake_clean(
         auth=CHOICES["auth"][-1],
         database="postgresql",
         llm=CHOICES["llm"][-1],
+        oidc_signin="yes",
         redis="yes",
         observability="yes",
         docker="yes",

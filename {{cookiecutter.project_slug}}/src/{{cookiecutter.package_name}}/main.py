@@ -32,7 +32,10 @@ from {{ cookiecutter.package_name }}.api import health{{ ", metrics" if cookiecu
 from {{ cookiecutter.package_name }}.api.v1.router import api_router
 from {{ cookiecutter.package_name }}.core.config import Settings
 {% if cookiecutter.observability == "yes" %}
-from {{ cookiecutter.package_name }}.core.error_tracking import flush_error_tracking, start_error_tracking
+from {{ cookiecutter.package_name }}.core.error_tracking import (
+    flush_error_tracking,
+    start_error_tracking,
+)
 {% endif %}
 from {{ cookiecutter.package_name }}.core.errors import problem_responses, register_error_handlers
 from {{ cookiecutter.package_name }}.core.health import HealthCheck, disk_space_check

@@ -14,7 +14,11 @@ from {{ cookiecutter.package_name }}.core.llm_types import ModelCapabilities, Pr
 from {{ cookiecutter.package_name }}.database.models import ConversationMessage, LLMCall
 from {{ cookiecutter.package_name }}.models.llm import Message
 from {{ cookiecutter.package_name }}.services.llm.conversations import history_of
-from {{ cookiecutter.package_name }}.services.llm.providers.base import ToolOutcome, ToolStep, ToolUse
+from {{ cookiecutter.package_name }}.services.llm.providers.base import (
+    ToolOutcome,
+    ToolStep,
+    ToolUse,
+)
 {% if auth %}
 from tests.conftest import Account, sign_up
 {% endif %}

@@ -23,6 +23,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 {% else %}
 from collections.abc import Awaitable, Callable
 {% endif %}
+{% if db and llm %}
+from contextlib import asynccontextmanager
+{% endif %}
 {% if cookiecutter.python_version == "3.11" %}
 from typing import Annotated, TypeVar
 {% else %}
@@ -464,17 +467,35 @@ ConversationServiceDep = Annotated[ConversationService, Depends(get_conversation
 
 {% if auth and db %}
 async def get_toolbox(
-    llm: LLMServiceDep, caller: CallerIdDep, principal: PrincipalDep, notes: NoteServiceDep
+    llm: LLMServiceDep, caller: CallerIdDep, principal: PrincipalDep, sessions: SessionsDep
 ) -> Toolbox:
-    """The LLM's tools, run for the caller: what a tool reaches is what they may reach."""
+    """The LLM's tools, run for the caller: what a tool reaches is what they may reach.
+
+    A tool opens its own unit of work when it runs: no connection is held while the
+    model answers.
+    """
+
+    @asynccontextmanager
+    async def notes() -> AsyncIterator[NoteService]:
+        async with unit_of_work(sessions) as session:
+            yield NoteService(session, AuditTrail(session, actor=principal.actor), principal)
+
     return llm.toolbox(ToolContext(caller=caller, scopes=principal.scopes, notes=notes))
 {% elif auth %}
 async def get_toolbox(llm: LLMServiceDep, caller: CallerIdDep, principal: PrincipalDep) -> Toolbox:
     """The LLM's tools, run for the caller: what a tool reaches is what they may reach."""
     return llm.toolbox(ToolContext(caller=caller, scopes=principal.scopes))
 {% elif db %}
-async def get_toolbox(llm: LLMServiceDep, caller: CallerIdDep, notes: NoteServiceDep) -> Toolbox:
-    """The LLM's tools, run for the caller."""
+async def get_toolbox(llm: LLMServiceDep, caller: CallerIdDep, sessions: SessionsDep) -> Toolbox:
+    """The LLM's tools, run for the caller. A tool opens its own unit of work when it
+    runs: no connection is held while the model answers.
+    """
+
+    @asynccontextmanager
+    async def notes() -> AsyncIterator[NoteService]:
+        async with unit_of_work(sessions) as session:
+            yield NoteService(session, AuditTrail(session))
+
     return llm.toolbox(ToolContext(caller=caller, notes=notes))
 {% else %}
 async def get_toolbox(llm: LLMServiceDep, caller: CallerIdDep) -> Toolbox:

@@ -35,10 +35,11 @@ class SearchNotesArguments(BaseModel):
 
 async def search_notes(arguments: SearchNotesArguments, context: ToolContext) -> str:
     """The caller's own notes that contain the text (an admin's search covers everyone's)."""
-    notes, _ = await context.notes.get_page(NoteQuery(text=arguments.text, limit=arguments.limit))
-    if not notes:
-        return "No note contains that text."
-    return "\n\n".join(f"# {note.title} (note {note.id})\n{note.body}" for note in notes)
+    async with context.notes() as notes:
+        found, _ = await notes.get_page(NoteQuery(text=arguments.text, limit=arguments.limit))
+        if not found:
+            return "No note contains that text."
+        return "\n\n".join(f"# {note.title} (note {note.id})\n{note.body}" for note in found)
 {% endif %}
 
 

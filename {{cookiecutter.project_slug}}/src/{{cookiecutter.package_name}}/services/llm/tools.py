@@ -11,6 +11,9 @@ cannot take hands the model an error result to read: never the client an error.
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+{% if db %}
+from contextlib import AbstractAsyncContextManager
+{% endif %}
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,7 +50,8 @@ class ToolContext:
     scopes: frozenset[Scope]
 {% endif %}
 {% if db %}
-    notes: NoteService
+    notes: Callable[[], AbstractAsyncContextManager[NoteService]]
+    """The caller's notes, in a unit of work of their own."""
 {% endif %}
 
 
