@@ -16,6 +16,7 @@ import socket
 import subprocess
 import time
 import urllib.request
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -107,11 +108,12 @@ def check_statically(project: Path, answers: dict[str, Any], mypy_cache: Path) -
     run([UV, "run", "--no-sync", "mypy", "--cache-dir", str(mypy_cache)], project, env)
 
 
-def run_own_suite(project: Path, answers: dict[str, Any]) -> None:
-    """The run tier: the bake's own test suite, once, on the database the bake chose
-    (a fresh database on the real PostgreSQL server for ``postgresql``)."""
+def run_own_suite(project: Path, answers: dict[str, Any], paths: Sequence[str] = ()) -> None:
+    """The run tier: the bake's own test suite (or its tests under ``paths``), once, on
+    the database the bake chose (a fresh database on the real PostgreSQL server for
+    ``postgresql``)."""
     env = project_env(answers)
-    pytest_command = [UV, "run", "--no-sync", "pytest", "-q", "-p", "no:cacheprovider"]
+    pytest_command = [UV, "run", "--no-sync", "pytest", "-q", "-p", "no:cacheprovider", *paths]
     if answers["database"] == "postgresql":
         with postgres_database() as database_url:
             run(pytest_command, project, {**env, "TEST_DATABASE_URL": database_url})
@@ -119,11 +121,19 @@ def run_own_suite(project: Path, answers: dict[str, Any]) -> None:
         run(pytest_command, project, env)
 
 
-def check_project(project: Path, answers: dict[str, Any], mypy_cache: Path, *, suite: bool) -> None:
-    """Static checks, and with ``suite`` the project's own tests (once, on its database)."""
+def check_project(
+    project: Path,
+    answers: dict[str, Any],
+    mypy_cache: Path,
+    *,
+    suite: bool,
+    paths: Sequence[str] = (),
+) -> None:
+    """Static checks, and with ``suite`` the project's own tests (those under ``paths``, if
+    given), once, on its database."""
     check_statically(project, answers, mypy_cache)
     if suite:
-        run_own_suite(project, answers)
+        run_own_suite(project, answers, paths)
 
 
 # The run tier first: its bakes take longest, so xdist starts them first.

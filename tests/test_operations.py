@@ -354,7 +354,8 @@ def test_redis_and_observability_project_against_the_real_redis(tmp_path: Path) 
         env,
     )
     assert "PASSED tests/test_rate_limit.py::test_two_instances_share_one_limit" in output
-    assert "PASSED tests/test_arq_jobs.py::test_a_job_queued_by_the_app_is_run_by_the_worker" in output
+    worker_test = "tests/test_arq_jobs.py::test_a_job_queued_by_the_app_is_run_by_the_worker"
+    assert f"PASSED {worker_test}" in output
     assert re.search(r"\b2 passed\b", output)
 
     script = METRICS_SCRIPT.format(package=answers["package_name"])

@@ -50,6 +50,24 @@ from tests.regenerate_support import (
 from tests.test_bake import check_project
 
 Regenerate = Callable[..., tuple[int, str]]
+# A scenario that switches a module on runs the tests of what it changed (the plan's
+# bakes run whole suites): the module's own, the migrations, and what reads the code.
+LLM_ON_TESTS = (
+    "tests/llm",
+    "tests/test_migrations.py",
+    "tests/test_docs.py",
+    "tests/test_architecture.py",
+    "tests/test_route_access.py",
+)
+AUTH_ON_TESTS = (
+    "tests/test_migrations.py",
+    "tests/test_login.py",
+    "tests/test_tokens.py",
+    "tests/test_route_access.py",
+    "tests/test_notes.py",
+    "tests/llm/test_access.py",
+    "tests/test_docs.py",
+)
 
 
 @pytest.fixture
@@ -125,7 +143,7 @@ def test_switching_the_llm_module_on_keeps_the_users_route_setting_and_files(
     assert secret_key(project) == key
     assert "LLM_PROVIDERS" in (project / ".env").read_text()
     refresh_generated_docs(project, answers)
-    check_project(project, answers, mypy_cache, suite=True)
+    check_project(project, answers, mypy_cache, suite=True, paths=LLM_ON_TESTS)
     run([*alembic, "upgrade", "head"], project, database)
     with closing(sqlite3.connect(tmp_path / "app.db")) as connection:
         tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
@@ -249,7 +267,8 @@ def test_switching_auth_on_chains_its_migration_after_the_projects_own(
         assert f'= "{team_revision}"' in (versions / "0002_auth.py").read_text()
         answers = recorded(project)["answers"]
         refresh_generated_docs(project, answers)
-        check_project(project, answers, mypy_cache, suite=True)  # its tests on PostgreSQL
+        # The tests of what changed, on PostgreSQL.
+        check_project(project, answers, mypy_cache, suite=True, paths=AUTH_ON_TESTS)
         env = project_env(answers)
         heads = run([*alembic, "heads"], project, env).splitlines()
         assert [line for line in heads if "(head)" in line] == ["0002_auth (head)"]

@@ -103,10 +103,27 @@ def stub(stub_server: tuple[str, Switchboard]) -> Iterator[ProviderStub]:
         stub.release_all()
 
 
-@pytest.fixture(params=EACH_PROVIDER, ids=lambda providers: "+".join(providers))
+def provider_ids(providers: list[ProviderName]) -> str:
+    return "+".join(providers)
+
+
+@pytest.fixture(params=EACH_PROVIDER, ids=provider_ids)
 def providers(request: pytest.FixtureRequest) -> list[ProviderName]:
     chosen: list[ProviderName] = request.param
     return chosen
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """In a module of tests of the service around the providers (``ONE_PROVIDER = True``),
+    the first provider stands for them all; the providers' own tests run on each."""
+    if not getattr(metafunc.module, "ONE_PROVIDER", False):
+        return
+    markers = metafunc.definition.iter_markers("parametrize")
+    own = any("providers" in marker.args[0] for marker in markers)
+    if "providers" in metafunc.fixturenames and not own:
+        first = pytest.mark.parametrize("providers", EACH_PROVIDER[:1], ids=provider_ids)
+        metafunc.definition.add_marker(first)
 
 
 @pytest.fixture

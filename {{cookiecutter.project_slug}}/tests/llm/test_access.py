@@ -20,6 +20,7 @@ from tests.conftest import Account, Serve, Start, app_of
 from tests.llm.conftest import COMPLETE, STREAM
 from tests.llm.stub import Reply, StubProvider
 
+ONE_PROVIDER = True
 USAGE = "/api/v1/llm/usage"
 PROMPT = {"prompt": "Hello?"}
 DETERMINISTIC = {"prompt": "Is my diagnosis serious?", "temperature": 0}

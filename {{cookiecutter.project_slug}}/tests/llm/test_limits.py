@@ -13,6 +13,7 @@ from tests.conftest import Serve, Start, app_of
 from tests.llm.conftest import COMPLETE
 from tests.llm.stub import Reply, StubProvider
 
+ONE_PROVIDER = True
 PROMPT = {"prompt": "Hello?", "max_tokens": 50}
 
 

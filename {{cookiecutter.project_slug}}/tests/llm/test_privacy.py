@@ -8,6 +8,7 @@ from tests.conftest import Serve, app_of
 from tests.llm.conftest import API_KEYS, COMPLETE, STREAM, calls_logged
 from tests.llm.stub import Reply, StubProvider
 
+ONE_PROVIDER = True
 SECRET_PROMPT = "my card number is 4111-1111"
 SECRET_ANSWER = "noted your card"
 

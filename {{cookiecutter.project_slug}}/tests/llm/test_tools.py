@@ -24,6 +24,7 @@ from tests.conftest import Serve, app_of
 from tests.llm.conftest import COMPLETE, STREAM, calls_logged, sse_events
 from tests.llm.stub import Reply, StubProvider
 
+ONE_PROVIDER = True
 TOOLS = "/api/v1/llm/tools"
 CITY: dict[str, Any] = {
     "name": "city",

@@ -26,6 +26,7 @@ from tests.conftest import Account, Serve, app_of, sign_up
 from tests.llm.conftest import COMPLETE, SECOND_MODEL, STREAM, log_lines
 from tests.llm.stub import Reply, StubProvider
 
+ONE_PROVIDER = True
 USAGE = "/api/v1/llm/usage"
 
 
