@@ -15,11 +15,9 @@ someone else is "not found" (404), so that its existence is not revealed.
 from collections.abc import AsyncGenerator, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field
-from http import HTTPStatus
 from typing import Literal, Self, cast
 from uuid import UUID
 
-from asgi_correlation_id import correlation_id
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 {% if auth %}
@@ -28,7 +26,6 @@ from {{ cookiecutter.package_name }}.core.authorization import Principal
 from {{ cookiecutter.package_name }}.core.clock import utc_now
 from {{ cookiecutter.package_name }}.core.errors import AppError, NotFoundError
 from {{ cookiecutter.package_name }}.core.llm_types import ProviderName
-from {{ cookiecutter.package_name }}.core.problems import ProblemDetail
 from {{ cookiecutter.package_name }}.database.models import Conversation, ConversationMessage
 from {{ cookiecutter.package_name }}.database.repository import (
     ConversationMessageRepository,
@@ -57,7 +54,11 @@ from {{ cookiecutter.package_name }}.services.llm.providers.base import (
     ToolUse,
     Turn,
 )
-from {{ cookiecutter.package_name }}.services.llm.service import LLMService, StreamEvent
+from {{ cookiecutter.package_name }}.services.llm.service import (
+    LLMService,
+    StreamEvent,
+    problem_event,
+)
 from {{ cookiecutter.package_name }}.services.llm.tools import Toolbox
 
 MAX_HISTORY_MESSAGES = 200
@@ -124,16 +125,6 @@ def _tool_step(message: ConversationMessage) -> ToolStep:
             ToolOutcome(id=result.id, content=result.content, is_error=result.is_error)
             for result in results
         ),
-    )
-
-
-def _problem(exc: AppError) -> ProblemDetail:
-    return ProblemDetail(
-        title=HTTPStatus(exc.status_code).phrase,
-        status=exc.status_code,
-        detail=exc.detail,
-        code=exc.code,
-        request_id=correlation_id.get(),
     )
 
 
@@ -240,7 +231,7 @@ class ConversationService:
                     try:
                         await self._store(conversation_id, data.content, answer)
                     except AppError as exc:
-                        yield _problem(exc)
+                        yield problem_event(exc)
                         return
                 yield event
 

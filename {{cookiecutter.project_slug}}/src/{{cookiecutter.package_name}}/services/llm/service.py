@@ -228,7 +228,8 @@ class _Call:
             self.error_code = exc.code if isinstance(exc, AppError) else "internal_error"
 
 
-def _problem(exc: AppError) -> ProblemDetail:
+def problem_event(exc: AppError) -> ProblemDetail:
+    """The ``error`` event that ends a stream failing with ``exc``."""
     return ProblemDetail(
         title=HTTPStatus(exc.status_code).phrase,
         status=exc.status_code,
@@ -492,12 +493,12 @@ class LLMService:
                 failure: AppError = LLMTimeoutError("The LLM call took too long.")
                 if not started:
                     raise failure from exc
-                yield _problem(failure)
+                yield problem_event(failure)
                 return
             except AppError as exc:
                 if not started:
                     raise
-                yield _problem(exc)
+                yield problem_event(exc)
                 return
             started = True
             try:
@@ -519,7 +520,7 @@ class LLMService:
                     else:
                         continue
                     call.answer, call.error_code = "".join(call.received), failure.code
-                    yield _problem(failure)
+                    yield problem_event(failure)
                     return
             finally:
                 with cleanup_scope():
@@ -534,7 +535,7 @@ class LLMService:
                 async with asyncio.timeout_at(deadline):
                     step = await self._run_tools(provider, completion, offered, toolbox)
             except TimeoutError:
-                yield _problem(LLMTimeoutError("The LLM call took too long."))
+                yield problem_event(LLMTimeoutError("The LLM call took too long."))
                 return
             for result in _tool_results(step):
                 yield result
@@ -545,7 +546,7 @@ class LLMService:
             # The answer went out as it came: it cannot be asked for again.
             call.answer, call.error_code = completion.text, LLMOutputInvalidError.code
             msg = f"The model's answer did not match the response format ({exc})."
-            yield _problem(LLMOutputInvalidError(msg))
+            yield problem_event(LLMOutputInvalidError(msg))
             return
         cost = self._cost(provider_call.model, call.spent)
         call.succeeded(call.spent, cost, completion.text)
