@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.core.llm_types import ModelCapabilities, ProviderName
-from {{ cookiecutter.package_name }}.database.models import ConversationMessage, LLMCall
+from {{ cookiecutter.package_name }}.database.models import Conversation, ConversationMessage, LLMCall
 from {{ cookiecutter.package_name }}.models.llm import Message
 from {{ cookiecutter.package_name }}.services.llm.conversations import history_of
 from {{ cookiecutter.package_name }}.services.llm.providers.base import (
@@ -105,6 +105,17 @@ async def test_conversations_are_listed_a_page_at_a_time(client: AsyncClient) ->
 
     assert page["total"] == 3
     assert [item["title"] for item in page["items"]] == ["two", "three"]
+
+
+@pytest.mark.parametrize(("model", "status"), [("no-such-model", 400), ("gpt\x00", 422)])
+async def test_a_conversation_with_a_model_no_provider_offers_is_refused(
+    client: AsyncClient, session: AsyncSession, model: str, status: int
+) -> None:
+    response = await client.post(CONVERSATIONS, json={"title": "Foxes", "model": model})
+
+    assert response.status_code == status
+    assert "model" in response.text
+    assert await session.scalar(select(func.count()).select_from(Conversation)) == 0
 
 
 async def test_deleting_a_conversation_deletes_its_messages(

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from {{ cookiecutter.package_name }}.models.llm import (
     MAX_CONTENT_CHARS,
     LLMOptions,
+    ModelName,
     ToolCall,
     ToolResult,
 )
@@ -23,9 +24,8 @@ Content = Annotated[
 class ConversationCreate(RequestBody):
     title: Title
     system: Content | None = Field(default=None, description="The system prompt of every reply.")
-    model: str | None = Field(
+    model: ModelName | None = Field(
         default=None,
-        max_length=100,
         description="The model of every reply, unless a reply names one; "
         "the provider's default if unset.",
     )

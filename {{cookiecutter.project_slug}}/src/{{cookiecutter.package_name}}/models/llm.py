@@ -4,10 +4,17 @@ import json
 {% if cookiecutter.database != "none" %}
 from datetime import UTC, date, datetime
 {% endif %}
-from typing import Any, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
 import jsonschema_rs
-from pydantic import BaseModel, Field, computed_field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    StringConstraints,
+    computed_field,
+    field_validator,
+    model_validator,
+)
 
 from {{ cookiecutter.package_name }}.core.llm_types import ProviderName
 
@@ -24,6 +31,11 @@ UNSAFE_SCHEMA_KEYWORDS = frozenset(
 )
 
 Effort = Literal["low", "medium", "high", "max"]
+# A model's name as providers spell them ("claude-sonnet-4-5", "llama3.1:8b"): no control
+# characters, which no provider uses and PostgreSQL refuses to store.
+ModelName = Annotated[
+    str, StringConstraints(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$")
+]
 {% if cookiecutter.database != "none" %}
 USAGE_DEFAULT_DAYS = 30
 USAGE_MAX_DAYS = 366
@@ -85,7 +97,7 @@ class ResponseFormat(BaseModel):
 class LLMOptions(BaseModel):
     """How to answer: the model and its settings, tools, the answer's format."""
 
-    model: str | None = Field(
+    model: ModelName | None = Field(
         default=None, description="One of the configured models; the provider's default if unset."
     )
     max_tokens: int = Field(default=1024, ge=1, le=32_000)

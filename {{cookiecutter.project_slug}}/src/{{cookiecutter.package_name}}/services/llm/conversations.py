@@ -146,6 +146,7 @@ class ConversationService:
 {% endif %}
 
     async def create(self, data: ConversationCreate) -> Conversation:
+        self.llm.check_model(data.model)
         async with unit_of_work(self.sessions) as session:
             conversation = Conversation(
 {% if auth %}

@@ -606,6 +606,14 @@ class LLMService:
             return _field_error("response_format", f"{model} has no structured output.")
         return None
 
+    def check_model(self, model: str | None) -> None:
+        """Refuse a model no configured provider offers (``None``: the provider's default)."""
+        if model is None or any(model in provider.models for provider in self._providers):
+            return
+        offered = sorted({name for provider in self._providers for name in provider.models})
+        msg = f"Unknown model {model!r}; choose one of: {', '.join(offered)}."
+        raise BadRequestError(msg)
+
     def _candidates(
         self, request: LLMRequest, call: _Call, history: Sequence[Turn] = ()
     ) -> Candidates:
@@ -615,14 +623,11 @@ class LLMService:
         The model is recorded in ``call`` only once it is known to be a configured one:
         a made-up name reaches neither the logs nor the stored usage.
         """
+        self.check_model(request.model)
         if request.model is None:
             chosen = [(provider, provider.models[0]) for provider in self._providers]
         else:
             chosen = [(p, request.model) for p in self._providers if request.model in p.models]
-        if not chosen:
-            offered = sorted({model for provider in self._providers for model in provider.models})
-            msg = f"Unknown model {request.model!r}; choose one of: {', '.join(offered)}."
-            raise BadRequestError(msg)
         refusals = [self._refusal(request, model) for _, model in chosen]
         able = [pair for pair, refusal in zip(chosen, refusals, strict=True) if refusal is None]
         if not able and (refusal := refusals[0]):
