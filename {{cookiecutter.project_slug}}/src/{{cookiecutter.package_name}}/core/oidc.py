@@ -42,6 +42,8 @@ from pydantic import (
     model_validator,
 )
 
+from {{ cookiecutter.package_name }}.core.tls import outgoing_tls
+
 ID_TOKEN_ALGORITHMS = ["RS256", "PS256", "ES256"]
 MAX_ANSWER_BYTES = 256 * 1024
 DISCOVERY_PATH = "/.well-known/openid-configuration"
@@ -392,7 +394,8 @@ async def open_oidc_client(
     providers: Mapping[str, OidcProvider], *, metadata_ttl: float, http_timeout: float, leeway: int
 ) -> AsyncIterator[OidcClient]:
     """A client for ``providers`` over an HTTP connection pool of its own, closed after."""
-    async with httpx2.AsyncClient(timeout=http_timeout, follow_redirects=False) as http:
+    tls = await asyncio.to_thread(outgoing_tls)
+    async with httpx2.AsyncClient(verify=tls, timeout=http_timeout, follow_redirects=False) as http:
         yield OidcClient(
             providers, http, metadata_ttl=metadata_ttl, timeout=http_timeout, leeway=leeway
         )

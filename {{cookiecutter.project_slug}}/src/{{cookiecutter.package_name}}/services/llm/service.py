@@ -25,7 +25,7 @@ import time
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from contextlib import AsyncExitStack, aclosing, asynccontextmanager
 from dataclasses import dataclass, field, replace
-from functools import cache, partial
+from functools import partial
 from http import HTTPStatus
 from typing import Any
 
@@ -33,11 +33,6 @@ import jsonschema_rs
 import structlog
 from asgi_correlation_id import correlation_id
 from cashews import Cache
-{% if anthropic %}
-from httpx2 import create_ssl_context
-{% else %}
-from httpx import create_ssl_context
-{% endif %}
 {% if cookiecutter.observability == "yes" %}
 from opentelemetry.trace import TracerProvider
 from purgatory.typing import Hook
@@ -57,6 +52,7 @@ from {{ cookiecutter.package_name }}.core.rate_limit import RateLimiter
 {% if cookiecutter.redis == "yes" %}
 from {{ cookiecutter.package_name }}.core.redis import redis_timeouts
 {% endif %}
+from {{ cookiecutter.package_name }}.core.tls import outgoing_tls
 from {{ cookiecutter.package_name }}.models.llm import (
     LLMRequest,
     LLMResponse,
@@ -752,15 +748,6 @@ class UnconfiguredProvider:
         return None
 
 
-@cache
-def _provider_tls() -> ssl.SSLContext:
-    """How the SDK clients verify providers: as their HTTP client does by default (certifi's
-    CA bundle, or ``SSL_CERT_FILE``/``SSL_CERT_DIR``), loaded once per process: loading
-    it takes tens of milliseconds, which each client would spend again.
-    """
-    return create_ssl_context()
-
-
 def _provider(name: ProviderName, settings: Settings, tls: ssl.SSLContext) -> LLMProvider:
 {% if anthropic %}
     if name == "anthropic":
@@ -819,7 +806,7 @@ async def open_llm_service(
 {% endif %}
     _quiet_sdk_loggers()
     async with AsyncExitStack() as resources:
-        tls = await asyncio.to_thread(_provider_tls)
+        tls = await asyncio.to_thread(outgoing_tls)
         providers = [_provider(name, settings, tls) for name in settings.llm_providers]
         for provider in providers:
             resources.push_async_callback(provider.aclose)
