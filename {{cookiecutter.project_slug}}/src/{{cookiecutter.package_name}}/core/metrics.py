@@ -93,13 +93,13 @@ class Metrics:
         if not _multiprocess():
             return generate_latest(self.registry)
         registry = CollectorRegistry()
-        MultiProcessCollector(registry)
+        MultiProcessCollector(registry)  # type: ignore[no-untyped-call]  # unannotated
         return generate_latest(registry)
 
     def close(self) -> None:
         """Drop this process's live gauges from the shared folder as it stops."""
         if _multiprocess():
-            mark_process_dead(os.getpid())
+            mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]  # unannotated
 
 
 class MetricsMiddleware:
