@@ -26,6 +26,7 @@ from hooks.post_gen_project import module_enabled
 from tests.conftest import (
     CHOICES,
     MANIFEST,
+    TEMPLATE_DIR,
     UV,
     bake,
     isolated_environ,
@@ -134,6 +135,17 @@ def check_project(
     check_statically(project, answers, mypy_cache)
     if suite:
         run_own_suite(project, answers, paths)
+
+
+def test_every_bake_of_a_python_version_has_the_same_mypy_options() -> None:
+    """The bakes of one xdist worker share a mypy cache, which mypy drops whole when the
+    options differ: an answer-dependent ``[tool.mypy]`` setting would make every bake
+    analyse its third-party packages again (20 s each)."""
+    pyproject = (TEMPLATE_DIR / "pyproject.toml").read_text()
+    section = pyproject.split("[tool.mypy]\n", 1)[1].split("\n[", 1)[0]
+    without_version = section.replace("{{ cookiecutter.python_version }}", "")
+
+    assert not re.search(TEMPLATE_SYNTAX, without_version), section
 
 
 # The run tier first: its bakes take longest, so xdist starts them first.

@@ -11,7 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.core.llm_types import ModelCapabilities, ProviderName
-from {{ cookiecutter.package_name }}.database.models import Conversation, ConversationMessage, LLMCall
+from {{ cookiecutter.package_name }}.database.models import (
+    Conversation,
+    ConversationMessage,
+    LLMCall,
+)
 from {{ cookiecutter.package_name }}.models.llm import Message
 from {{ cookiecutter.package_name }}.services.llm.conversations import history_of
 from {{ cookiecutter.package_name }}.services.llm.providers.base import (
