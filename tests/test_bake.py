@@ -10,8 +10,10 @@ suite, once, on the database they chose.
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
+import signal
 import socket
 import subprocess
 import time
@@ -215,25 +217,39 @@ def test_default_bake_starts_with_the_commands_its_readme_gives(tmp_path: Path) 
     env = project_env(answers)
     *setup, serve = readme_run_commands(project)
     assert serve == f"uv run {answers['project_slug']}"
+    assert "`uv run fastapi dev`" in (project / "README.md").read_text()
 
     for command in setup:
         run([UV, *shlex.split(command)[1:]], project, env)
-    port = free_port()
+    status, output = served([UV, *shlex.split(serve)[1:]], project, env)
+    assert status == 200, output
+    assert "Application shutdown complete" in output  # a graceful stop, lifespan closed
+
+    # The development loop: the FastAPI CLI finds the app through [tool.fastapi].
+    status, output = served([UV, "run", "fastapi", "dev", "--port", "{port}"], project, env)
+    assert status == 200, output
+
+
+def served(command: list[str], project: Path, env: dict[str, str]) -> tuple[int | None, str]:
+    """Start a server (on a free port: ``PORT``, and ``{port}`` in ``command``), wait for
+    ``/health/live``, stop it and all it started; its status (None if it never answered)
+    and its output."""
+    port = str(free_port())
     server = subprocess.Popen(
-        [UV, *shlex.split(serve)[1:]],
+        [part.replace("{port}", port) for part in command],
         cwd=project,
-        env={**isolated_environ(), **env, "PORT": str(port)},
+        env={**isolated_environ(), **env, "PORT": port},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        start_new_session=True,  # its own process group: a reloader's worker stops with it
     )
     try:
         status = wait_for_http(f"http://127.0.0.1:{port}/health/live", deadline_s=60)
     finally:
-        server.terminate()
+        os.killpg(server.pid, signal.SIGTERM)
         output, _ = server.communicate(timeout=30)
-    assert status == 200, output
-    assert "Application shutdown complete" in output  # a graceful stop, lifespan closed
+    return status, output
 
 
 def wait_for_http(url: str, deadline_s: float) -> int | None:
