@@ -1,14 +1,21 @@
 """Tracing: off without a collector; with one, a span per request and trace IDs in the logs."""
 
+import hashlib
+
 import pytest
 from fastapi import FastAPI
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.sdk.trace.sampling import Decision
 from opentelemetry.trace import SpanKind, format_span_id, format_trace_id
 
-from {{ cookiecutter.package_name }}.core.config import Settings
-from {{ cookiecutter.package_name }}.core.telemetry import create_tracer_provider, instrument_app
+from {{ cookiecutter.package_name }}.core.config import Environment, Settings
+from {{ cookiecutter.package_name }}.core.telemetry import (
+    create_tracer_provider,
+    instrument_app,
+    sampler,
+)
 from {{ cookiecutter.package_name }}.main import create_app
 from tests.conftest import Serve
 from tests.test_logging import json_lines
@@ -21,7 +28,7 @@ def exporter() -> InMemorySpanExporter:
 
 def traced_app(settings: Settings, exporter: InMemorySpanExporter) -> FastAPI:
     """The app as a configured collector would trace it, with spans kept in memory."""
-    provider = TracerProvider()
+    provider = TracerProvider(sampler=sampler(settings))
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     app = create_app(settings.model_copy(update={"log_json": True}))
     instrument_app(app, provider)
@@ -43,6 +50,42 @@ def test_a_collector_endpoint_turns_tracing_on(settings: Settings) -> None:
     assert provider is not None
     assert provider.resource.attributes["service.name"] == settings.otel_service_name
     provider.shutdown()
+
+
+@pytest.mark.parametrize(
+    ("environment", "ratio", "kept"),
+    [
+        (Environment.TEST, None, 1.0),
+        (Environment.LOCAL, None, 1.0),
+        (Environment.PRODUCTION, None, 0.1),
+        (Environment.PRODUCTION, 0.5, 0.5),
+    ],
+)
+def test_every_trace_is_kept_unless_in_production_or_told_otherwise(
+    settings: Settings, environment: Environment, ratio: float | None, kept: float
+) -> None:
+    configured = settings.model_copy(
+        update={"environment": environment, "otel_traces_sample_ratio": ratio}
+    )
+
+    should_sample = sampler(configured).should_sample
+    trace_ids = [int.from_bytes(hashlib.sha256(n.to_bytes(2)).digest()[:16]) for n in range(2000)]
+    decisions = [should_sample(None, trace_id, "GET /") for trace_id in trace_ids]
+
+    kept_ones = [result for result in decisions if result.decision is Decision.RECORD_AND_SAMPLE]
+    share = len(kept_ones) / len(decisions)
+    assert share == pytest.approx(kept, abs=0.03)
+
+
+async def test_a_request_outside_the_sampled_share_is_not_traced(
+    settings: Settings, serve: Serve, exporter: InMemorySpanExporter
+) -> None:
+    never = settings.model_copy(update={"otel_traces_sample_ratio": 0.0})
+    async with serve(traced_app(never, exporter)) as client:
+        response = await client.get("/api/v1/meta")
+
+    assert response.status_code == 200
+    assert exporter.get_finished_spans() == ()
 
 
 async def test_each_request_is_one_server_span_named_by_its_route(

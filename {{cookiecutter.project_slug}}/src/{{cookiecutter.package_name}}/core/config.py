@@ -173,6 +173,13 @@ class Settings(BaseSettings):
         description="OTLP/HTTP collector, e.g. http://localhost:4318; tracing is off while unset.",
     )
     otel_service_name: str = "{{ cookiecutter.project_slug }}"
+    otel_traces_sample_ratio: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="Share of traces kept, decided where a trace starts (a caller's decision "
+        "is followed); unset: every trace, one in ten in production.",
+    )
     sentry_dsn: SecretStr | None = Field(
         default=None,
         description="Sentry DSN, e.g. https://key@o1.ingest.sentry.io/2; error tracking is off "
