@@ -115,6 +115,46 @@ async def test_the_login_redirect_carries_state_nonce_and_a_pkce_challenge(
     assert len(query["code_challenge"][0]) == 43
 
 
+async def test_the_state_stays_with_the_browser_for_the_callback_only(
+    service: AsyncClient, provider: OidcProvider
+) -> None:
+    login = await service.get(LOGIN)
+
+    [state] = parse_qs(urlsplit(login.headers["location"]).query)["state"]
+    cookie = login.headers["set-cookie"]
+    assert cookie.startswith(f"oidc_state={state};")
+    assert "Path=/api/v1/auth/oidc/local/callback" in cookie
+    assert "HttpOnly" in cookie
+    assert "SameSite=lax" in cookie
+    assert "Max-Age=" in cookie
+    assert "Secure" not in cookie  # OIDC_REDIRECT_BASE_URL is http here; https sets it
+
+    response, _ = await sign_in(service, provider)
+    assert response.status_code == 200, response.text
+    assert "oidc_state" not in service.cookies  # spent with the sign-in
+
+
+async def test_a_sign_in_finished_in_another_browser_is_refused(
+    service: AsyncClient,
+    provider: OidcProvider,
+    session: AsyncSession,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Login CSRF: an attacker starts a sign-in to their own account and has a victim's
+    browser finish it, which would sign the victim in as the attacker."""
+    users = await count(session, User)
+    login = await service.get(LOGIN)
+    callback = provider.authorize(login.headers["location"])
+    service.cookies.clear()  # the victim's browser, which never started this sign-in
+
+    response = await service.get(callback)
+
+    assert response.status_code == 401
+    assert "access_token" not in response.text
+    assert refusals(capsys.readouterr().out) == ["state_not_from_this_browser"]
+    assert await count(session, User) == users
+
+
 async def test_a_first_sign_in_creates_a_member_with_the_services_own_tokens(
     service: AsyncClient, provider: OidcProvider, session: AsyncSession
 ) -> None:

@@ -1,8 +1,10 @@
 """Signing in through an OpenID Connect provider, ending in this service's own tokens.
 
 ``begin`` stores the sign-in's state, nonce and PKCE verifier (the state only as a
-hash) and names the provider's URL to send the user to. ``finish`` takes that
-record back, once: a second callback with the same state finds nothing. It then
+hash) and names the provider's URL to send the user to, and the state the browser
+must keep. ``finish`` takes that record back, once: a second callback with the same
+state finds nothing; a callback from a browser that does not hold the state is
+refused (login CSRF: an attacker's sign-in finished in a victim's browser). It then
 swaps the code for an ID token and verifies it (``core/oidc.py``), and finds the user:
 
 1. by the provider's account (provider and subject), linked on an earlier sign-in;
@@ -15,6 +17,8 @@ rotation and logout work the same.
 """
 
 import hashlib
+import hmac
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import NoReturn
 
@@ -59,6 +63,14 @@ UNVERIFIED_EMAIL = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class SignInStart:
+    """Where to send the browser, and the state that browser keeps for the callback."""
+
+    url: str
+    state: str
+
+
 def _state_hash(state: str) -> str:
     return hashlib.sha256(state.encode()).hexdigest()
 
@@ -79,7 +91,7 @@ class OidcService:
         self.state_lifetime = timedelta(seconds=settings.oidc_state_ttl_seconds)
         self.ip_limit: RateLimitItem = parse(settings.login_rate_limit_per_ip)
 
-    async def begin(self, provider: str, redirect_uri: str, client_ip: str) -> str:
+    async def begin(self, provider: str, redirect_uri: str, client_ip: str) -> SignInStart:
         """The provider's URL that starts a sign-in coming back to ``redirect_uri``."""
         self._ensure_known(provider)
         await self._limit(client_ip)
@@ -97,12 +109,22 @@ class OidcService:
         )
         async with unit_of_work(self.sessions) as session:
             await OidcLoginStateRepository(session).add(pending, now=now)
-        return request.url
+        return SignInStart(url=request.url, state=request.state)
 
     async def finish(
-        self, provider: str, *, code: str | None, state: str, redirect_uri: str, client_ip: str
+        self,
+        provider: str,
+        *,
+        code: str | None,
+        state: str,
+        browser_state: str | None,
+        redirect_uri: str,
+        client_ip: str,
     ) -> IssuedTokens:
-        """Tokens for whoever the provider signed in, once every check passed."""
+        """Tokens for whoever the provider signed in, once every check passed.
+
+        ``browser_state`` is the state the browser kept when it started the sign-in.
+        """
         self._ensure_known(provider)
         await self._limit(client_ip)
         # A unit of work of its own: the state is spent even if the sign-in then fails.
@@ -110,6 +132,8 @@ class OidcService:
             pending = await OidcLoginStateRepository(session).take(_state_hash(state))
         if pending is None or pending.provider != provider or pending.expires_at <= utc_now():
             self._refused(provider, client_ip, "state_unknown")
+        if browser_state is None or not hmac.compare_digest(browser_state, state):
+            self._refused(provider, client_ip, "state_not_from_this_browser")
         if code is None:
             self._refused(provider, client_ip, "no_code")
         try:
