@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import statistics
 import time
+from pathlib import Path
 
 from servers import Server, rss_mb
 
@@ -13,10 +15,12 @@ UPSTREAM_LATENCY_S = 0.2
 STREAMS = 500
 
 SERVICE_STREAM = (
-    "/api/v1/llm/complete",
-    json.dumps({"prompt": "Say something.", "stream": True}).encode(),
+    "/api/v1/llm/stream",
+    json.dumps({"prompt": "Say something."}).encode(),
     b"event: usage",
 )
+# Reference (c): the same prompt through a bare endpoint on the same SDK.
+REFERENCE_STREAM = ("/stream", json.dumps({"prompt": "Say something."}).encode(), b"event: usage")
 # The same call, straight to the stub: what the upstream alone takes on this machine.
 UPSTREAM_STREAM = (
     "/anthropic/v1/messages",
@@ -52,6 +56,12 @@ async def one_stream(port: int, call: tuple[str, bytes, bytes]) -> float:
     return elapsed
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time ``pid`` has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def stream_burst(
     server: Server, count: int, call: tuple[str, bytes, bytes] = SERVICE_STREAM
 ) -> tuple[list[float], int, float]:
@@ -81,16 +91,21 @@ def p99(durations: list[float]) -> float:
     return durations[max(0, int(len(durations) * 0.99) - 1)]
 
 
-def measure_streams(server: Server, stub: Server, count: int) -> dict[str, float]:
+def measure_streams(
+    server: Server, stub: Server, count: int, call: tuple[str, bytes, bytes] = SERVICE_STREAM
+) -> dict[str, float]:
     pid = server.process.pid  # type: ignore[union-attr]
     upstream, _, _ = asyncio.run(stream_burst(stub, count, UPSTREAM_STREAM))
-    asyncio.run(stream_burst(server, 20))  # warm up: connections, imports, caches
+    asyncio.run(stream_burst(server, 20, call))  # warm up: connections, imports, caches
     before = rss_mb(pid)
-    durations, failed, peak = asyncio.run(stream_burst(server, count))
+    cpu_before = cpu_seconds(pid)
+    durations, failed, peak = asyncio.run(stream_burst(server, count, call))
     time.sleep(1)
     after = rss_mb(pid)
+    cpu_per_stream = (cpu_seconds(pid) - cpu_before) / count
     durations.sort()
     return {
+        "cpu_ms": cpu_per_stream * 1000,
         "p50": statistics.median(durations),
         "p99": p99(durations),
         "upstream_p99": p99(upstream),

@@ -18,9 +18,14 @@ class Target:
     server: Server
     path: str
     goal: float | None
+    # Its reference (the same behaviour on this stack, written as simply as it can be),
+    # and the share of the reference's throughput it must reach.
+    reference: Target | None = None
+    reference_goal: float | None = None
     rps: list[float] = field(default_factory=list)
     p99_ms: list[float] = field(default_factory=list)
     ratios: list[float] = field(default_factory=list)
+    reference_ratios: list[float] = field(default_factory=list)
 
 
 def load_with_wrk(url: str, seconds: int, connections: int) -> tuple[float, float]:

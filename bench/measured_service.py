@@ -48,6 +48,151 @@ async def ping() -> dict[str, str]:
     return {"status": "ok"}
 """
 
+# Reference (a): what the service's middleware does (request ID, timing, security
+# headers, CORS, a JSON access line, metrics, a deadline), written as one pure-ASGI
+# layer around bare FastAPI: the physical limit of these behaviours on this stack.
+REFERENCE_MIDDLEWARE_APP = """\
+import asyncio
+import json
+import os
+import time
+import uuid
+
+from fastapi import FastAPI
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+ORIGIN = b"https://app.example.com"
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cache-control", b"no-store"),
+]
+registry = CollectorRegistry()
+requests = Counter("http_requests", "Requests.", ["method", "route", "status"], registry=registry)
+durations = Histogram("http_duration_seconds", "Time.", ["method", "route"], registry=registry)
+api = FastAPI()
+
+
+@api.get("/health/live")
+async def live() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+async def app(scope, receive, send):
+    if scope["type"] != "http":
+        return await api(scope, receive, send)
+    start = time.perf_counter()
+    request_id = origin = None
+    for name, value in scope["headers"]:
+        if name == b"x-request-id" and len(value) <= 64:
+            request_id = value
+        elif name == b"origin":
+            origin = value
+    request_id = request_id or uuid.uuid4().hex.encode()
+    status = 500
+
+    async def send_with_headers(message):
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+            dur = (time.perf_counter() - start) * 1000
+            headers = [*message.get("headers", ()), *SECURITY_HEADERS]
+            headers.append((b"x-request-id", request_id))
+            headers.append((b"server-timing", b"app;dur=%.1f" % dur))
+            if origin == ORIGIN:
+                headers += [(b"access-control-allow-origin", origin), (b"vary", b"Origin")]
+            message["headers"] = headers
+        await send(message)
+
+    deadline = asyncio.get_running_loop().call_later(30, asyncio.current_task().cancel)
+    try:
+        await api(scope, receive, send_with_headers)
+    finally:
+        deadline.cancel()
+        elapsed = time.perf_counter() - start
+        requests.labels(scope["method"], scope["path"], str(status)).inc()
+        durations.labels(scope["method"], scope["path"]).observe(elapsed)
+        line = {
+            "event": "request",
+            "method": scope["method"],
+            "path": scope["path"],
+            "status": status,
+            "duration_ms": round(elapsed * 1000, 2),
+            "request_id": request_id.decode(),
+            "timestamp": time.time(),
+        }
+        os.write(1, json.dumps(line).encode() + b"\\n")
+"""
+
+# Reference (b): a bare async-SQLAlchemy read of a note by primary key.
+REFERENCE_READ_APP = """\
+import os
+import uuid
+
+from fastapi import FastAPI, HTTPException
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+from {package}.database.models import Note
+
+engine = create_async_engine(os.environ["DATABASE_URL"])
+sessions = async_sessionmaker(engine, expire_on_commit=False)
+app = FastAPI()
+
+
+@app.get("/ping")
+async def ping() -> dict[str, str]:
+    return {{"status": "ok"}}
+
+
+@app.get("/notes/{{note_id}}")
+async def read(note_id: uuid.UUID) -> dict[str, str]:
+    async with sessions() as session:
+        note = await session.get(Note, note_id)
+    if note is None:
+        raise HTTPException(404)
+    return {{"id": str(note.id), "title": note.title, "body": note.body}}
+"""
+
+# Reference (c): a bare endpoint that streams through the official SDK and re-emits
+# the text as Server-Sent Events, with FastAPI's own SSE.
+REFERENCE_STREAM_APP = """\
+import os
+from collections.abc import AsyncIterator
+
+from anthropic import AsyncAnthropic
+from fastapi import FastAPI
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+from pydantic import BaseModel
+
+client = AsyncAnthropic(base_url=os.environ["ANTHROPIC_BASE_URL"])
+app = FastAPI()
+
+
+class Prompt(BaseModel):
+    prompt: str
+
+
+@app.get("/ping")
+async def ping() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@app.post("/stream", response_class=EventSourceResponse)
+async def stream(body: Prompt) -> AsyncIterator[ServerSentEvent]:
+    messages = [{"role": "user", "content": body.prompt}]
+    async with client.messages.stream(
+        model="claude-haiku-4-5", max_tokens=1024, messages=messages
+    ) as answer:
+        async for text in answer.text_stream:
+            yield ServerSentEvent(data={"text": text}, event="delta")
+        usage = (await answer.get_final_message()).usage
+    yield ServerSentEvent(
+        data={"input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens},
+        event="usage",
+    )
+"""
+
 # The service with tracing on: the project's own tracer provider (its sampler, its
 # batch processor), with the OTLP exporter swapped for one that drops the spans.
 TRACED_APP = """\
@@ -132,6 +277,9 @@ def bake_bench_project(template: Path, workdir: Path) -> Path:
     (project / "bench_baseline.py").write_text(BASELINE_APP)
     (project / "bench_traced.py").write_text(TRACED_APP.format(package=PACKAGE))
     (project / "bench_stub.py").write_text(STUB_APP)
+    (project / "bench_reference_middleware.py").write_text(REFERENCE_MIDDLEWARE_APP)
+    (project / "bench_reference_read.py").write_text(REFERENCE_READ_APP.format(package=PACKAGE))
+    (project / "bench_reference_stream.py").write_text(REFERENCE_STREAM_APP)
     return project
 
 
@@ -220,10 +368,22 @@ def servers_for(project: Path, postgres_url: str | None) -> dict[str, Server]:
             port=stub_port,
         ),
     }
+    references = {
+        "reference_middleware": ([*uvicorn, "bench_reference_middleware:app"], env, "/health/live"),
+        "reference_read_sqlite": ([*uvicorn, "bench_reference_read:app"], env, "/ping"),
+        "reference_stream": ([*uvicorn, "bench_reference_stream:app"], env, "/ping"),
+    }
     if postgres_url is not None:
         servers["postgres"] = Server(
             "postgres", factory, project, {**env, "DATABASE_URL": postgres_url}, "/health/live"
         )
+        references["reference_read_postgresql"] = (
+            [*uvicorn, "bench_reference_read:app"],
+            {**env, "DATABASE_URL": postgres_url},
+            "/ping",
+        )
+    for name, (command, server_env, health) in references.items():
+        servers[name] = Server(name, command, project, server_env, health)
     return servers
 
 
