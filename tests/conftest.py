@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import stat
 import subprocess
@@ -185,5 +186,26 @@ def baked_once(tmp_path_factory: pytest.TempPathFactory) -> BakeOnce:
 
 @pytest.fixture(scope="session")
 def mypy_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One mypy cache for the bakes of this process (each xdist worker has its own)."""
-    return tmp_path_factory.mktemp("mypy-cache")
+    """One mypy cache for every bake of this run, the xdist workers' too.
+
+    Analysing the standard library and the third-party packages for a new Python
+    version takes about 30 s; with a cache per worker every worker paid that once per
+    version. Runs on one cache take turns (``mypy_turn``).
+    """
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # the run's folder, above each worker's own
+    cache = base / "mypy-cache"
+    cache.mkdir(exist_ok=True)
+    return cache
+
+
+@contextmanager
+def mypy_turn(cache: Path, python_version: str) -> Iterator[None]:
+    """Hold ``cache``'s folder for ``python_version`` while one mypy run uses it."""
+    with (cache / f"{python_version}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)

@@ -32,6 +32,7 @@ from tests.conftest import (
     UV,
     bake,
     isolated_environ,
+    mypy_turn,
     postgres_database,
     project_env,
     project_files,
@@ -96,10 +97,10 @@ def assert_manifest_applied(project: Path, answers: dict[str, Any]) -> None:
 def check_statically(project: Path, answers: dict[str, Any], mypy_cache: Path) -> None:
     """The static tier: the bake's text, its files, its linters and strict type checks.
 
-    ``mypy_cache`` is shared by the bakes of one xdist worker (mypy keeps a folder per
-    Python version in it): the third-party packages most bakes have in common are
-    analysed once; mypy validates every cached module by its content hash, so changed
-    code (the bake's own included) is checked again.
+    ``mypy_cache`` is shared by every bake of the run (mypy keeps a folder per Python
+    version in it, and one run at a time uses each): the third-party packages most bakes
+    have in common are analysed once; mypy validates every cached module by its content
+    hash, so changed code (the bake's own included) is checked again.
     """
     assert_no_leftovers(project)
     assert_tidy_text(project)
@@ -108,7 +109,8 @@ def check_statically(project: Path, answers: dict[str, Any], mypy_cache: Path) -
     run([UV, "sync", "--quiet"], project, env)
     run([UV, "run", "--no-sync", "ruff", "check", "--no-cache"], project, env)
     run([UV, "run", "--no-sync", "ruff", "format", "--check", "--no-cache"], project, env)
-    run([UV, "run", "--no-sync", "mypy", "--cache-dir", str(mypy_cache)], project, env)
+    with mypy_turn(mypy_cache, answers["python_version"]):
+        run([UV, "run", "--no-sync", "mypy", "--cache-dir", str(mypy_cache)], project, env)
 
 
 def run_own_suite(project: Path, answers: dict[str, Any], paths: Sequence[str] = ()) -> None:
