@@ -1,0 +1,120 @@
+{% set oidc = cookiecutter.oidc_signin == "yes" %}
+"""Retrieval: documents, their chunks, and the chunks' embeddings and keyword index.
+
+The embeddings' dimension is ``EMBEDDING_DIMENSIONS`` when this migration runs (the
+environment passes it in ``config.attributes``): changing it later means a new
+migration and embedding every chunk again (docs/rag.md).
+
+Revision ID: 0006_rag
+Revises: {{ "0005_oidc" if oidc else "0004_conversations" }}
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import context, op
+
+revision: str = "0006_rag"
+down_revision: str | Sequence[str] | None = {{ '"0005_oidc"' if oidc else '"0004_conversations"' }}
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "documents",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("collection", sa.String(length=64), nullable=False),
+        sa.Column("owner_id", sa.Uuid(), nullable=True),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("media_type", sa.String(length=64), nullable=False),
+        sa.Column("content_hash", sa.String(length=64), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "pending",
+                "processing",
+                "ready",
+                "failed",
+                name="document_status",
+                native_enum=False,
+                length=16,
+            ),
+            nullable=False,
+        ),
+        sa.Column("error", sa.String(length=500), nullable=True),
+        sa.Column("chunk_count", sa.Integer(), nullable=False),
+        sa.Column(
+            "created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+        ),
+        sa.Column(
+            "updated_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+        ),
+        sa.ForeignKeyConstraint(
+            ["owner_id"],
+            ["users.id"],
+            name=op.f("fk_documents_owner_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_documents")),
+    )
+    op.create_index(
+        "ix_documents_collection_owner_id_title", "documents", ["collection", "owner_id", "title"]
+    )
+    op.create_index(op.f("ix_documents_created_at"), "documents", ["created_at"])
+    op.create_index(op.f("ix_documents_owner_id"), "documents", ["owner_id"])
+
+    op.create_table(
+        "chunks",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("document_id", sa.Uuid(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("token_count", sa.Integer(), nullable=False),
+        sa.Column("heading", sa.String(length=500), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["document_id"],
+            ["documents.id"],
+            name=op.f("fk_chunks_document_id_documents"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_chunks")),
+        sa.UniqueConstraint("document_id", "position", name=op.f("uq_chunks_document_id")),
+    )
+
+    dimensions = int(context.config.attributes["embedding_dimensions"])
+{% if cookiecutter.database == "sqlite" %}
+    # sqlite-vec: a flat index, scanned in C, partitioned by collection; the owner is a
+    # metadata column, filtered during the scan. '' stands for no owner.
+    op.execute(
+        "CREATE VIRTUAL TABLE chunk_vectors USING vec0("
+        "chunk_id INTEGER PRIMARY KEY, collection TEXT PARTITION KEY, owner TEXT, "
+        f"embedding FLOAT[{dimensions}] distance_metric=cosine)"
+    )
+    # FTS5 over the chunks' own text (external content: no second copy), kept in step
+    # by triggers; deleting a chunk (or its document, or its owner) deletes its vector.
+    op.execute(
+        "CREATE VIRTUAL TABLE chunk_text USING fts5("
+        "text, content='chunks', content_rowid='id', tokenize='porter unicode61')"
+    )
+    op.execute(
+        "CREATE TRIGGER chunks_indexed AFTER INSERT ON chunks BEGIN "
+        "INSERT INTO chunk_text (rowid, text) VALUES (new.id, new.text); END"
+    )
+    op.execute(
+        "CREATE TRIGGER chunks_unindexed AFTER DELETE ON chunks BEGIN "
+        "INSERT INTO chunk_text (chunk_text, rowid, text) VALUES ('delete', old.id, old.text); "
+        "DELETE FROM chunk_vectors WHERE chunk_id = old.id; END"
+    )
+{% endif %}
+
+
+def downgrade() -> None:
+{% if cookiecutter.database == "sqlite" %}
+    op.execute("DROP TRIGGER chunks_unindexed")
+    op.execute("DROP TRIGGER chunks_indexed")
+    op.execute("DROP TABLE chunk_text")
+    op.execute("DROP TABLE chunk_vectors")
+{% endif %}
+    op.drop_table("chunks")
+    op.drop_table("documents")
