@@ -64,6 +64,9 @@ from {{ cookiecutter.package_name }}.core.telemetry import (
 {% if cookiecutter.auth in ["jwt", "jwt_and_api_key"] %}
 from {{ cookiecutter.package_name }}.core.tokens import TokenCodec
 {% endif %}
+{% if cookiecutter.rag == "yes" and cookiecutter.database == "postgresql" %}
+from {{ cookiecutter.package_name }}.database.chunk_index_postgresql import require_vector_extension
+{% endif %}
 {% if cookiecutter.database != "none" %}
 from {{ cookiecutter.package_name }}.database.engine import (
     create_engine,
@@ -152,6 +155,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[LifespanState]:
         resources.push_async_callback(db_engine.dispose)
         health_checks["database"] = database_check(db_engine)
         db_sessions = create_session_factory(db_engine)
+{% if cookiecutter.rag == "yes" and cookiecutter.database == "postgresql" %}
+        await require_vector_extension(db_engine)
+{% endif %}
 {% endif %}
 {% if cookiecutter.redis == "yes" %}
         redis = create_redis(settings)

@@ -18,6 +18,10 @@ revision: str = "0006_rag"
 down_revision: str | Sequence[str] | None = {{ '"0005_oidc"' if oidc else '"0004_conversations"' }}
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+{% if cookiecutter.database == "postgresql" %}
+
+MAX_INDEXED_DIMENSIONS = 2000
+{% endif %}
 
 
 def upgrade() -> None:
@@ -106,6 +110,35 @@ def upgrade() -> None:
         "INSERT INTO chunk_text (chunk_text, rowid, text) VALUES ('delete', old.id, old.text); "
         "DELETE FROM chunk_vectors WHERE chunk_id = old.id; END"
     )
+{% elif cookiecutter.database == "postgresql" %}
+    if dimensions > MAX_INDEXED_DIMENSIONS:
+        msg = (
+            f"EMBEDDING_DIMENSIONS={dimensions}: pgvector's HNSW index takes at most "
+            f"{MAX_INDEXED_DIMENSIONS} dimensions (choose a model or a dimension within it)"
+        )
+        raise ValueError(msg)
+    # Needs a role that may create it, unless an administrator already has; the service
+    # refuses to start without it (database/chunk_index_postgresql.py).
+    op.execute("CREATE EXTENSION IF NOT EXISTS vector")
+    # The embeddings and the words of each chunk, with the document's collection and
+    # owner for the filters; deleting a chunk (or its document, or its owner) deletes them.
+    op.execute(
+        "CREATE TABLE chunk_vectors ("
+        "chunk_id integer PRIMARY KEY REFERENCES chunks (id) ON DELETE CASCADE, "
+        "collection varchar(64) NOT NULL, owner_id uuid, "
+        f"embedding vector({dimensions}) NOT NULL)"
+    )
+    op.execute(
+        "CREATE INDEX ix_chunk_vectors_embedding ON chunk_vectors "
+        "USING hnsw (embedding vector_cosine_ops)"
+    )
+    op.execute("CREATE INDEX ix_chunk_vectors_collection ON chunk_vectors (collection, owner_id)")
+    op.execute(
+        "CREATE TABLE chunk_text ("
+        "chunk_id integer PRIMARY KEY REFERENCES chunks (id) ON DELETE CASCADE, "
+        "collection varchar(64) NOT NULL, owner_id uuid, keywords tsvector NOT NULL)"
+    )
+    op.execute("CREATE INDEX ix_chunk_text_keywords ON chunk_text USING gin (keywords)")
 {% endif %}
 
 
@@ -113,6 +146,10 @@ def downgrade() -> None:
 {% if cookiecutter.database == "sqlite" %}
     op.execute("DROP TRIGGER chunks_unindexed")
     op.execute("DROP TRIGGER chunks_indexed")
+    op.execute("DROP TABLE chunk_text")
+    op.execute("DROP TABLE chunk_vectors")
+{% elif cookiecutter.database == "postgresql" %}
+    # The extension stays: other schemas may use it, and dropping it needs its owner.
     op.execute("DROP TABLE chunk_text")
     op.execute("DROP TABLE chunk_vectors")
 {% endif %}
