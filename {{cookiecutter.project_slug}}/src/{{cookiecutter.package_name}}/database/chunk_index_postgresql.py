@@ -8,8 +8,11 @@ document's collection and owner, so that a search filters without a join.
 
 A vector search lets pgvector's index scan read on (``hnsw.iterative_scan``) when the
 filters drop the candidates it found first, so a small collection among large ones
-still gets its ``k`` chunks. A keyword search takes the words of the caller's text,
-any of which may match (ranked by ``ts_rank_cd``); the text never becomes query syntax.
+still gets its ``k`` chunks. A keyword search takes the words of the caller's text
+(never its query syntax) and finds the chunks with all of them; when none has them
+all, those with any (PostgreSQL's ranking knows no word is rarer than another, so
+any-word matches come second). Both are ranked by ``ts_rank_cd``; an any-word search
+ranks at most ``MAX_ANY_WORD_CANDIDATES`` matches, so a common word costs a bounded time.
 """
 
 import re
@@ -28,6 +31,7 @@ logger = structlog.get_logger(__name__)
 WORD = re.compile(r"\w+")
 MAX_QUERY_WORDS = 64
 """Words of a keyword query searched for; the rest are ignored (a bound on its cost)."""
+MAX_ANY_WORD_CANDIDATES = 10_000
 MIN_EF_SEARCH = 40
 """pgvector's default candidate list; raised to ``k`` for larger searches (at most 1000)."""
 MAX_EF_SEARCH = 1000
@@ -61,11 +65,14 @@ NEAREST = (
     "FROM chunk_vectors WHERE collection = :collection AND {owner} "
     "ORDER BY distance LIMIT :k) AS nearest ORDER BY distance"
 )
-# websearch_to_tsquery reads "a or b" as either word, and never fails on its input.
+# websearch_to_tsquery reads "a b" as both words and "a or b" as either, and never
+# fails on its input.
 MATCHING = (
-    "SELECT chunk_id, ts_rank_cd(keywords, query) AS rank "
+    "SELECT chunk_id, ts_rank_cd(keywords, query) AS rank FROM ("
+    "SELECT chunk_id, keywords, query "
     "FROM chunk_text, websearch_to_tsquery('english', :query) AS query "
     "WHERE keywords @@ query AND collection = :collection AND {owner} "
+    "LIMIT :candidates) AS matches "
     "ORDER BY rank DESC, chunk_id LIMIT :k"
 )
 NEAREST_OF_OWNER = text(NEAREST.format(owner=OF_OWNER))
@@ -83,9 +90,9 @@ def vector_literal(embedding: Sequence[float]) -> str:
     return "[" + ",".join(str(float(value)) for value in embedding) + "]"
 
 
-def any_of_the_words(query: str) -> str:
-    """The words of ``query`` as a web search for any of them; empty without words."""
-    return " or ".join(WORD.findall(query)[:MAX_QUERY_WORDS])
+def words_of(query: str) -> list[str]:
+    """The words of ``query`` (letters and digits), at most ``MAX_QUERY_WORDS``."""
+    return WORD.findall(query)[:MAX_QUERY_WORDS]
 
 
 class PostgresChunkIndex:
@@ -129,13 +136,22 @@ class PostgresChunkIndex:
         collection: str,
         owner_id: UUID | None,
     ) -> list[Hit]:
-        words = any_of_the_words(query)
+        words = words_of(query)
         if not words:
             return []
         statement = MATCHING_WITHOUT_OWNER if owner_id is None else MATCHING_OF_OWNER
-        result = await session.execute(
-            statement, {"query": words, "collection": collection, "owner_id": owner_id, "k": k}
-        )
+        parameters = {"collection": collection, "owner_id": owner_id, "k": k}
+        every_word = {**parameters, "query": " ".join(words), "candidates": None}
+        result = await session.execute(statement, every_word)
+        hits = [Hit(chunk_id=row.chunk_id, score=row.rank) for row in result]
+        if hits or len(words) == 1:
+            return hits
+        any_word = {
+            **parameters,
+            "query": " or ".join(words),
+            "candidates": MAX_ANY_WORD_CANDIDATES,
+        }
+        result = await session.execute(statement, any_word)
         return [Hit(chunk_id=row.chunk_id, score=row.rank) for row in result]
 
 
