@@ -43,7 +43,7 @@ async def test_the_service_refuses_to_start_without_the_vector_extension_and_nam
             pass
 
 
-async def test_keyword_search_reads_query_syntax_as_words(
+async def test_keyword_search_reads_query_syntax_as_words_and_needs_not_all_of_them(
     session: AsyncSession, settings: Settings
 ) -> None:
     document = Document(
@@ -58,10 +58,11 @@ async def test_keyword_search_reads_query_syntax_as_words(
 
     found = {
         query: await index.keyword(session, query, k=5, collection="manuals", owner_id=None)
-        for query in ["pump & !(", "'bleed' <-> :* | \\", "&|!():*", ""]
+        for query in ["pump & !(", "'bleed' <-> :* | \\", "bleed the valve", "&|!():*", ""]
     }
 
     assert [hit.chunk_id for hit in found["pump & !("]] == [chunk.id]
     assert [hit.chunk_id for hit in found["'bleed' <-> :* | \\"]] == [chunk.id]
+    assert [hit.chunk_id for hit in found["bleed the valve"]] == [chunk.id]  # no valve in it
     assert found["&|!():*"] == []
     assert found[""] == []
