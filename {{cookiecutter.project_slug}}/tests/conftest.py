@@ -246,6 +246,11 @@ async def drop_schema(engine: AsyncEngine) -> None:
     async with engine.begin() as connection:
         await connection.run_sync(Base.metadata.drop_all)
         await connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+{% if cookiecutter.rag == "yes" and cookiecutter.database == "sqlite" %}
+        # The chunk index's own tables, which no model describes.
+        await connection.execute(text("DROP TABLE IF EXISTS chunk_vectors"))
+        await connection.execute(text("DROP TABLE IF EXISTS chunk_text"))
+{% endif %}
 
 
 async def migrate(database_url: str) -> None:

@@ -394,9 +394,7 @@ class Chunk(Base):
     __table_args__ = (UniqueConstraint("document_id", "position"),)
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    document_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("documents.id", ondelete="CASCADE")
-    )
+    document_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
     position: Mapped[int]
     text: Mapped[str] = mapped_column(Text)
     token_count: Mapped[int]
