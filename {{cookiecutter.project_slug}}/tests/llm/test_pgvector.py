@@ -1,5 +1,5 @@
-"""PostgreSQL's chunk index: what only it does (the search behaviour is tested through
-the API in the other tests of this folder, on whichever database the suite runs)."""
+"""PostgreSQL's chunk index: what only it does (search is tested through the API in
+``test_rag.py``, on the bake's database)."""
 
 from collections.abc import AsyncIterator
 
