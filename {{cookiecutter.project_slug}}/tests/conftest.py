@@ -244,13 +244,14 @@ def use_savepoints(engine: AsyncEngine) -> AsyncEngine:
 async def drop_schema(engine: AsyncEngine) -> None:
     """Drop every table, Alembic's too (a database left by an interrupted run)."""
     async with engine.begin() as connection:
-        await connection.run_sync(Base.metadata.drop_all)
-        await connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
-{% if cookiecutter.rag == "yes" and cookiecutter.database == "sqlite" %}
-        # The chunk index's own tables, which no model describes.
+{% if cookiecutter.rag == "yes" %}
+        # The chunk index's own tables, which no model describes (first: on PostgreSQL
+        # they refer to the chunks).
         await connection.execute(text("DROP TABLE IF EXISTS chunk_vectors"))
         await connection.execute(text("DROP TABLE IF EXISTS chunk_text"))
 {% endif %}
+        await connection.run_sync(Base.metadata.drop_all)
+        await connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
 
 
 async def migrate(database_url: str) -> None:
