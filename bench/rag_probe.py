@@ -143,7 +143,7 @@ class Probe:
             await session.execute(text("SET LOCAL enable_bitmapscan = off"))
             result = await session.execute(
                 text(
-                    "SELECT chunk_id FROM chunk_vectors "
+                    "SELECT chunk_id FROM chunk_index_vectors "
                     "ORDER BY embedding <=> CAST(:embedding AS vector) LIMIT :k"
                 ),
                 {"embedding": literal, "k": k},

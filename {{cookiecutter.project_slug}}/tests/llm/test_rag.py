@@ -182,7 +182,7 @@ async def test_a_pdf_is_read(client: AsyncClient) -> None:
 @pytest.mark.parametrize(
     ("fields", "status", "detail"),
     [
-        ({"content": "x" * 1_000_001}, 413, "larger than 1000000 bytes"),
+        ({"content": "x" * 750_001}, 413, "larger than 750000 bytes"),
         ({"content": "bm90IGEgUERG", "media_type": "application/pdf"}, 400, "not a PDF"),
         ({"content": "%PDF-1.4", "media_type": "application/pdf"}, 400, "base64"),
         ({"media_type": "application/msword"}, 422, None),

@@ -418,10 +418,10 @@ class Settings(BaseSettings):
         default=64, ge=1, le=1000, description="Texts per request to the embedding provider."
     )
     rag_max_document_bytes: int = Field(
-        default=1_000_000,
+        default=750_000,
         ge=1,
-        description="Largest document, as sent (PDF: before base64); keep MAX_REQUEST_BODY_BYTES "
-        "above 4/3 of it.",
+        description="Largest document in bytes (a PDF's before base64, which adds a third: keep "
+        "MAX_REQUEST_BODY_BYTES above 4/3 of it).",
     )
     rag_max_chunks: int = Field(
         default=2000, ge=1, description="Most chunks of one document; larger ones are refused."

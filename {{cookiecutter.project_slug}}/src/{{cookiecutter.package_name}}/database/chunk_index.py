@@ -20,6 +20,10 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+TABLE_PREFIX = "chunk_index_"
+"""Every table of a chunk index starts so: no model describes them, and Alembic leaves
+them out when it compares the models with the database (``migrations/env.py``)."""
+
 
 @dataclass(frozen=True, slots=True)
 class IndexedChunk:

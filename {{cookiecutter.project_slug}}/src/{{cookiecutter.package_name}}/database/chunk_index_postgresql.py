@@ -1,8 +1,8 @@
 """The chunk index on PostgreSQL: pgvector for embeddings, full-text search for words.
 
 Two tables beside ``chunks`` (made by the ``0006_rag`` migration), one row per chunk,
-deleted with it by their foreign keys: ``chunk_vectors`` holds the embedding under an
-HNSW index (cosine distance), ``chunk_text`` the chunk's words as a ``tsvector``
+deleted with it by their foreign keys: ``chunk_index_vectors`` holds the embedding under an
+HNSW index (cosine distance), ``chunk_index_text`` the chunk's words as a ``tsvector``
 (English stemming, as SQLite's porter tokenizer) under a GIN index. Both carry the
 document's collection and owner, so that a search filters without a join.
 
@@ -37,7 +37,7 @@ MIN_EF_SEARCH = 40
 MAX_EF_SEARCH = 1000
 
 INDEX_VECTORS = text(
-    "INSERT INTO chunk_vectors (chunk_id, collection, owner_id, embedding) "
+    "INSERT INTO chunk_index_vectors (chunk_id, collection, owner_id, embedding) "
     "SELECT chunks.id, documents.collection, documents.owner_id, CAST(new.embedding AS vector) "
     "FROM unnest(CAST(:chunk_ids AS integer[]), CAST(:embeddings AS text[])) "
     "AS new (chunk_id, embedding) "
@@ -45,7 +45,7 @@ INDEX_VECTORS = text(
     "JOIN documents ON documents.id = chunks.document_id"
 )
 INDEX_WORDS = text(
-    "INSERT INTO chunk_text (chunk_id, collection, owner_id, keywords) "
+    "INSERT INTO chunk_index_text (chunk_id, collection, owner_id, keywords) "
     "SELECT chunks.id, documents.collection, documents.owner_id, "
     "to_tsvector('english', chunks.text) "
     "FROM chunks JOIN documents ON documents.id = chunks.document_id "
@@ -62,7 +62,7 @@ WITHOUT_OWNER = "owner_id IS NULL"
 NEAREST = (
     "SELECT chunk_id, distance FROM ("
     "SELECT chunk_id, embedding <=> CAST(:embedding AS vector) AS distance "
-    "FROM chunk_vectors WHERE collection = :collection AND {owner} "
+    "FROM chunk_index_vectors WHERE collection = :collection AND {owner} "
     "ORDER BY distance LIMIT :k) AS nearest ORDER BY distance"
 )
 # websearch_to_tsquery reads "a b" as both words and "a or b" as either, and never
@@ -70,7 +70,7 @@ NEAREST = (
 MATCHING = (
     "SELECT chunk_id, ts_rank_cd(keywords, query) AS rank FROM ("
     "SELECT chunk_id, keywords, query "
-    "FROM chunk_text, websearch_to_tsquery('english', :query) AS query "
+    "FROM chunk_index_text, websearch_to_tsquery('english', :query) AS query "
     "WHERE keywords @@ query AND collection = :collection AND {owner} "
     "LIMIT :candidates) AS matches "
     "ORDER BY rank DESC, chunk_id LIMIT :k"

@@ -41,22 +41,22 @@ DBAPI_ERRORS = (
 )
 
 NEAREST = text(
-    "SELECT v.chunk_id, v.distance FROM chunk_vectors AS v "
+    "SELECT v.chunk_id, v.distance FROM chunk_index_vectors AS v "
     "JOIN chunks AS c ON c.id = v.chunk_id "
     "WHERE v.embedding MATCH :embedding AND v.k = :k "
     "AND v.collection = :collection AND v.owner = :owner "
     "ORDER BY v.distance"
 )
 KEYWORD = text(
-    "SELECT c.id, bm25(chunk_text) AS rank FROM chunk_text "
-    "JOIN chunks AS c ON c.id = chunk_text.rowid "
+    "SELECT c.id, bm25(chunk_index_text) AS rank FROM chunk_index_text "
+    "JOIN chunks AS c ON c.id = chunk_index_text.rowid "
     "JOIN documents AS d ON d.id = c.document_id "
-    "WHERE chunk_text MATCH :query AND d.collection = :collection "
+    "WHERE chunk_index_text MATCH :query AND d.collection = :collection "
     "AND coalesce(d.owner_id, '') = :owner "
     "ORDER BY rank LIMIT :k"
 )
 ADD = text(
-    "INSERT INTO chunk_vectors (chunk_id, collection, owner, embedding) "
+    "INSERT INTO chunk_index_vectors (chunk_id, collection, owner, embedding) "
     "SELECT c.id, d.collection, coalesce(d.owner_id, ''), :embedding "
     "FROM chunks AS c JOIN documents AS d ON d.id = c.document_id WHERE c.id = :chunk_id"
 )

@@ -17,6 +17,9 @@ from sqlalchemy.pool import NullPool
 
 from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.core.logging import configure_logging
+{% if cookiecutter.rag == "yes" %}
+from {{ cookiecutter.package_name }}.database.chunk_index import TABLE_PREFIX
+{% endif %}
 {% if cookiecutter.rag == "yes" and cookiecutter.database == "sqlite" %}
 from {{ cookiecutter.package_name }}.database.chunk_index_sqlite import sqlite_driver
 {% endif %}
@@ -32,10 +35,20 @@ def render_item(kind: str, obj: Any, _: AutogenContext) -> str | Literal[False]:
     return False
 
 
+{% if cookiecutter.rag == "yes" %}
+def include_name(name: str | None, type_: str, _: Any) -> bool:
+    """Compare every table but the chunk index's, which no model describes."""
+    return not (type_ == "table" and name is not None and name.startswith(TABLE_PREFIX))
+
+
+{% endif %}
 def configure(**options: Any) -> None:
     context.configure(
         target_metadata=Base.metadata,
         render_item=render_item,
+{% if cookiecutter.rag == "yes" %}
+        include_name=include_name,
+{% endif %}
         compare_type=True,
         **options,
     )

@@ -2,7 +2,7 @@
 """Hybrid search over the documents, and answers with sources."""
 
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 from fastapi.sse import EventSourceResponse, ServerSentEvent
@@ -20,7 +20,12 @@ from {{ cookiecutter.package_name }}.core.dependencies import RagServiceDep, req
 from {{ cookiecutter.package_name }}.core.dependencies import RagServiceDep
 {% endif %}
 from {{ cookiecutter.package_name }}.core.errors import problem_responses
-from {{ cookiecutter.package_name }}.models.rag import AnswerRequest, SearchRequest, SearchResponse
+from {{ cookiecutter.package_name }}.models.rag import (
+    AnswerRequest,
+    AnswerSources,
+    SearchRequest,
+    SearchResponse,
+)
 from {{ cookiecutter.package_name }}.services.rag.service import Answer
 
 {% if auth %}
@@ -39,9 +44,35 @@ SOURCES_DESCRIPTION = (
 )
 
 
-def answer_response() -> dict[str, object]:
+def _inlined(schema: Any, definitions: dict[str, Any]) -> Any:
+    """``schema`` with its references to ``definitions`` replaced by what they name."""
+    if isinstance(schema, dict):
+        if (reference := schema.get("$ref", "")).startswith("#/$defs/"):
+            return _inlined(definitions[reference.removeprefix("#/$defs/")], definitions)
+        return {key: _inlined(value, definitions) for key, value in schema.items()}
+    if isinstance(schema, list):
+        return [_inlined(item, definitions) for item in schema]
+    return schema
+
+
+def answer_response() -> dict[str, Any]:
+    """The answer's OpenAPI description: the stream's events, then the ``sources`` one."""
     described = stream_response()
-    return described | {"description": described["description"] + SOURCES_DESCRIPTION}
+    schema = AnswerSources.model_json_schema(mode="serialization")
+    data = {
+        "type": "string",
+        "contentMediaType": "application/json",
+        "contentSchema": _inlined(schema, schema.pop("$defs", {})),
+    }
+    described["content"]["text/event-stream"]["itemSchema"]["oneOf"].append(
+        {
+            "type": "object",
+            "required": ["event", "data"],
+            "properties": {"event": {"const": "sources"}, "data": data},
+        }
+    )
+    described["description"] += SOURCES_DESCRIPTION
+    return described
 
 
 @router.post(

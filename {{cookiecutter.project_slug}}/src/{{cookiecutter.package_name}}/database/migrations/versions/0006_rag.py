@@ -91,24 +91,25 @@ def upgrade() -> None:
     # sqlite-vec: a flat index, scanned in C, partitioned by collection; the owner is a
     # metadata column, filtered during the scan. '' stands for no owner.
     op.execute(
-        "CREATE VIRTUAL TABLE chunk_vectors USING vec0("
+        "CREATE VIRTUAL TABLE chunk_index_vectors USING vec0("
         "chunk_id INTEGER PRIMARY KEY, collection TEXT PARTITION KEY, owner TEXT, "
         f"embedding FLOAT[{dimensions}] distance_metric=cosine)"
     )
     # FTS5 over the chunks' own text (external content: no second copy), kept in step
     # by triggers; deleting a chunk (or its document, or its owner) deletes its vector.
     op.execute(
-        "CREATE VIRTUAL TABLE chunk_text USING fts5("
+        "CREATE VIRTUAL TABLE chunk_index_text USING fts5("
         "text, content='chunks', content_rowid='id', tokenize='porter unicode61')"
     )
     op.execute(
         "CREATE TRIGGER chunks_indexed AFTER INSERT ON chunks BEGIN "
-        "INSERT INTO chunk_text (rowid, text) VALUES (new.id, new.text); END"
+        "INSERT INTO chunk_index_text (rowid, text) VALUES (new.id, new.text); END"
     )
     op.execute(
         "CREATE TRIGGER chunks_unindexed AFTER DELETE ON chunks BEGIN "
-        "INSERT INTO chunk_text (chunk_text, rowid, text) VALUES ('delete', old.id, old.text); "
-        "DELETE FROM chunk_vectors WHERE chunk_id = old.id; END"
+        "INSERT INTO chunk_index_text (chunk_index_text, rowid, text) "
+        "VALUES ('delete', old.id, old.text); "
+        "DELETE FROM chunk_index_vectors WHERE chunk_id = old.id; END"
     )
 {% elif cookiecutter.database == "postgresql" %}
     if dimensions > MAX_INDEXED_DIMENSIONS:
@@ -123,22 +124,25 @@ def upgrade() -> None:
     # The embeddings and the words of each chunk, with the document's collection and
     # owner for the filters; deleting a chunk (or its document, or its owner) deletes them.
     op.execute(
-        "CREATE TABLE chunk_vectors ("
+        "CREATE TABLE chunk_index_vectors ("
         "chunk_id integer PRIMARY KEY REFERENCES chunks (id) ON DELETE CASCADE, "
         "collection varchar(64) NOT NULL, owner_id uuid, "
         f"embedding vector({dimensions}) NOT NULL)"
     )
     op.execute(
-        "CREATE INDEX ix_chunk_vectors_embedding ON chunk_vectors "
+        "CREATE INDEX ix_chunk_index_vectors_embedding ON chunk_index_vectors "
         "USING hnsw (embedding vector_cosine_ops)"
     )
-    op.execute("CREATE INDEX ix_chunk_vectors_collection ON chunk_vectors (collection, owner_id)")
     op.execute(
-        "CREATE TABLE chunk_text ("
+        "CREATE INDEX ix_chunk_index_vectors_collection ON chunk_index_vectors "
+        "(collection, owner_id)"
+    )
+    op.execute(
+        "CREATE TABLE chunk_index_text ("
         "chunk_id integer PRIMARY KEY REFERENCES chunks (id) ON DELETE CASCADE, "
         "collection varchar(64) NOT NULL, owner_id uuid, keywords tsvector NOT NULL)"
     )
-    op.execute("CREATE INDEX ix_chunk_text_keywords ON chunk_text USING gin (keywords)")
+    op.execute("CREATE INDEX ix_chunk_index_text_keywords ON chunk_index_text USING gin (keywords)")
 {% endif %}
 
 
@@ -146,12 +150,12 @@ def downgrade() -> None:
 {% if cookiecutter.database == "sqlite" %}
     op.execute("DROP TRIGGER chunks_unindexed")
     op.execute("DROP TRIGGER chunks_indexed")
-    op.execute("DROP TABLE chunk_text")
-    op.execute("DROP TABLE chunk_vectors")
+    op.execute("DROP TABLE chunk_index_text")
+    op.execute("DROP TABLE chunk_index_vectors")
 {% elif cookiecutter.database == "postgresql" %}
     # The extension stays: other schemas may use it, and dropping it needs its owner.
-    op.execute("DROP TABLE chunk_text")
-    op.execute("DROP TABLE chunk_vectors")
+    op.execute("DROP TABLE chunk_index_text")
+    op.execute("DROP TABLE chunk_index_vectors")
 {% endif %}
     op.drop_table("chunks")
     op.drop_table("documents")
