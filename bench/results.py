@@ -111,9 +111,46 @@ def write_results(lines: list[str], missed: list[str], args: argparse.Namespace,
             f"- `{name}`: {EXPLANATIONS.get(name, 'not explained yet: see the figures.')}"
             for name in missed
         ]
-    RESULTS.write_text("\n".join(header) + "\n")
+    RESULTS.write_text("\n".join(header) + "\n" + rag_section())
 
 
 def ratio_line(name: str, ratio: float, goal: float | None) -> str:
     target = f" (target {goal:.2f})" if goal is not None else ""
     return f"{name}: ratio {ratio:.2f}{target}"
+
+
+# bench/rag.py's figures: a section of their own at the end of RESULTS.md, which each
+# script rewrites while it keeps the other's.
+RAG_HEADING = "## Retrieval (`bench/rag.py`)"
+
+
+def rag_section() -> str:
+    """The retrieval section as it stands (from its heading to the end), or nothing."""
+    if not RESULTS.exists():
+        return ""
+    text = RESULTS.read_text()
+    start = text.find(RAG_HEADING)
+    return "" if start < 0 else "\n" + text[start:]
+
+
+def write_rag_section(lines: list[str], args: argparse.Namespace, setup: str) -> None:
+    flags = " --quick" if args.quick else ""
+    section = [
+        RAG_HEADING,
+        "",
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores,"
+        f" Python {platform.python_version()}; embeddings of the project's stub, {setup};"
+        f" {args.questions} questions with known answers.",
+        f"Command: `uv run python bench/rag.py{flags}`. Latencies are of the store's search"
+        " alone (one session each, the question's embedding made beforehand); hybrid is",
+        "both searches (20 candidates each) fused by reciprocal rank. Exact is a"
+        " brute-force scan (sqlite-vec's index is one, so its vector search is exact).",
+        "",
+        "```",
+        *lines,
+        "```",
+    ]
+    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
+    start = text.find(RAG_HEADING)
+    before = (text if start < 0 else text[:start]).rstrip("\n")
+    RESULTS.write_text(before + "\n\n" + "\n".join(section) + "\n")

@@ -19,7 +19,8 @@ no credentials), then, with the same server (uvicorn) and one worker each:
   SDK and re-emits the text as SSE: p99 and CPU per stream against (c);
 - times cold starts (process spawn to first 200) and reads resident memory.
 
-Prints one line per figure and rewrites ``bench/RESULTS.md``.
+Prints one line per figure and rewrites ``bench/RESULTS.md`` (all but the section of
+``bench/rag.py``, which measures retrieval: ``uv run python bench/rag.py [--quick]``).
 
     uv run python bench/run.py            # every figure, about five minutes
     uv run python bench/run.py --quick    # one short round, to try it out

@@ -21,6 +21,7 @@ from psycopg import sql
 
 import template_tools.bake
 from template_tools.answers import read_records
+from template_tools.pgvector_server import pgvector_server
 
 # The answers' definitions live with the bake plan; the tests import them from here too.
 from tests.plan import CHOICES as CHOICES
@@ -132,20 +133,27 @@ def project_files(project: Path) -> Iterator[Path]:
             yield path
 
 
+def needs_pgvector(answers: Mapping[str, str]) -> bool:
+    """PostgreSQL bakes with ``rag`` store vectors with pgvector, which the server at
+    ``POSTGRES_ADMIN_URL`` may lack: they run on the ``pgvector_admin_url`` server."""
+    return answers.get("database") == "postgresql" and answers.get("rag") == "yes"
+
+
 @contextmanager
-def postgres_database() -> Iterator[str]:
-    """A freshly created PostgreSQL database with a unique name, dropped afterwards.
+def postgres_database(admin_url: str = POSTGRES_ADMIN_URL) -> Iterator[str]:
+    """A freshly created PostgreSQL database with a unique name on the server at
+    ``admin_url``, dropped afterwards.
 
     Yields its URL for the generated project's async driver (``TEST_DATABASE_URL``).
     """
     name = f"bake_{uuid.uuid4().hex}"
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+    with psycopg.connect(admin_url, autocommit=True) as admin:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     try:
-        url = urlsplit(POSTGRES_ADMIN_URL)._replace(scheme="postgresql+asyncpg", path=f"/{name}")
+        url = urlsplit(admin_url)._replace(scheme="postgresql+asyncpg", path=f"/{name}")
         yield url.geturl()
     finally:
-        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+        with psycopg.connect(admin_url, autocommit=True) as admin:
             admin.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
             )
@@ -156,6 +164,23 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     if "not bake" in (config.option.markexpr or ""):
         return []
     return describe()
+
+
+@pytest.fixture(scope="session")
+def pgvector_admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A PostgreSQL server with pgvector (``template_tools.pgvector_server``), started on
+    first use by a test of this process (each xdist worker that needs one starts its
+    own: about a second) and stopped at the end of the session."""
+    with pgvector_server(tmp_path_factory.mktemp("pgvector")) as url:
+        yield url
+
+
+def postgres_admin_url(request: pytest.FixtureRequest, answers: Mapping[str, str]) -> str:
+    """The PostgreSQL server for a bake's suite: with pgvector when the bake needs it."""
+    if needs_pgvector(answers):
+        url: str = request.getfixturevalue("pgvector_admin_url")
+        return url
+    return POSTGRES_ADMIN_URL
 
 
 BakeOnce = Callable[..., Path]

@@ -28,11 +28,13 @@ from hooks.post_gen_project import module_enabled
 from tests.conftest import (
     CHOICES,
     MANIFEST,
+    POSTGRES_ADMIN_URL,
     TEMPLATE_DIR,
     UV,
     bake,
     isolated_environ,
     mypy_turn,
+    postgres_admin_url,
     postgres_database,
     project_env,
     project_files,
@@ -113,14 +115,19 @@ def check_statically(project: Path, answers: dict[str, Any], mypy_cache: Path) -
         run([UV, "run", "--no-sync", "mypy", "--cache-dir", str(mypy_cache)], project, env)
 
 
-def run_own_suite(project: Path, answers: dict[str, Any], paths: Sequence[str] = ()) -> None:
+def run_own_suite(
+    project: Path,
+    answers: dict[str, Any],
+    paths: Sequence[str] = (),
+    postgres_url: str = POSTGRES_ADMIN_URL,
+) -> None:
     """The run tier: the bake's own test suite (or its tests under ``paths``), once, on
-    the database the bake chose (a fresh database on the real PostgreSQL server for
-    ``postgresql``)."""
+    the database the bake chose (for ``postgresql``, a fresh database on the real server
+    at ``postgres_url``)."""
     env = project_env(answers)
     pytest_command = [UV, "run", "--no-sync", "pytest", "-q", "-p", "no:cacheprovider", *paths]
     if answers["database"] == "postgresql":
-        with postgres_database() as database_url:
+        with postgres_database(postgres_url) as database_url:
             run(pytest_command, project, {**env, "TEST_DATABASE_URL": database_url})
     else:
         run(pytest_command, project, env)
@@ -133,12 +140,13 @@ def check_project(
     *,
     suite: bool,
     paths: Sequence[str] = (),
+    postgres_url: str = POSTGRES_ADMIN_URL,
 ) -> None:
     """Static checks, and with ``suite`` the project's own tests (those under ``paths``, if
-    given), once, on its database."""
+    given), once, on its database (PostgreSQL's at ``postgres_url``)."""
     check_statically(project, answers, mypy_cache)
     if suite:
-        run_own_suite(project, answers, paths)
+        run_own_suite(project, answers, paths, postgres_url)
 
 
 def test_every_bake_of_a_python_version_has_the_same_mypy_options() -> None:
@@ -156,11 +164,13 @@ def test_every_bake_of_a_python_version_has_the_same_mypy_options() -> None:
 @pytest.mark.bake
 @pytest.mark.parametrize("planned", RUN_TIER, ids=bake_id)
 def test_run_tier_bake_passes_its_static_checks_and_its_own_suite(
-    tmp_path: Path, mypy_cache: Path, planned: Bake
+    tmp_path: Path, mypy_cache: Path, planned: Bake, request: pytest.FixtureRequest
 ) -> None:
     project = bake(tmp_path, **planned.answers)
+    answers = recorded_answers(project)
 
-    check_project(project, recorded_answers(project), mypy_cache, suite=True)
+    postgres_url = postgres_admin_url(request, answers)
+    check_project(project, answers, mypy_cache, suite=True, postgres_url=postgres_url)
 
 
 @pytest.mark.bake

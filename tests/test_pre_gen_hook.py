@@ -58,6 +58,9 @@ def test_valid_answers_pass() -> None:
         ({"auth": "api_key", "database": "none"}, "choose database=sqlite or database=postgresql"),
         ({"oidc_signin": "yes"}, "oidc_signin=yes issues the service's own tokens"),
         ({"oidc_signin": "yes", "auth": "api_key"}, "choose auth=jwt or auth=jwt_and_api_key"),
+        ({"rag": "yes", "llm": "openai", "database": "none"}, "rag=yes stores documents"),
+        ({"rag": "yes", "llm": "none"}, "but llm=none: choose database=sqlite"),
+        ({"rag": "yes", "database": "none"}, "but database=none and llm=none"),
     ],
 )
 def test_invalid_answer_is_refused_with_a_reason(overrides: dict[str, str], expected: str) -> None:
@@ -92,6 +95,7 @@ def test_observability_and_redis_are_independent_of_the_database() -> None:
         (["package_name=fastapi"], "shadows a dependency"),
         (["auth=jwt", "database=none"], "auth=jwt needs a database"),
         (["oidc_signin=yes"], "oidc_signin=yes issues the service's own tokens"),
+        (["rag=yes"], "rag=yes stores documents"),
         (["author_email=nobody"], "does not look like an email address"),
     ],
 )

@@ -155,6 +155,19 @@ def validate(answers: Mapping[str, str]) -> list[str]:
             "or set oidc_signin=no."
         )
 
+    if answers.get("rag", "no") == "yes":
+        missing = [
+            f"{option}=none"
+            for option in ("database", "llm")
+            if answers[option] == "none"
+        ]
+        if missing:
+            errors.append(
+                f"rag=yes stores documents and their embeddings in the database and answers "
+                f"with an LLM, but {' and '.join(missing)}: choose database=sqlite or "
+                "database=postgresql and an llm provider, or set rag=no."
+            )
+
     return errors
 
 

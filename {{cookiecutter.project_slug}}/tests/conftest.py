@@ -132,6 +132,9 @@ def make_settings(**overrides: Any) -> Settings:
 {% if cookiecutter.llm != "none" %}
         llm_providers=["fake"],
 {% endif %}
+{% if cookiecutter.rag == "yes" %}
+        embedding_provider="fake",
+{% endif %}
 {% if jwt %}
         # Cheap password hashes keep the suite fast; the service keeps strong defaults.
         password_hash_time_cost=1,
@@ -244,6 +247,12 @@ def use_savepoints(engine: AsyncEngine) -> AsyncEngine:
 async def drop_schema(engine: AsyncEngine) -> None:
     """Drop every table, Alembic's too (a database left by an interrupted run)."""
     async with engine.begin() as connection:
+{% if cookiecutter.rag == "yes" %}
+        # The chunk index's own tables, which no model describes (first: on PostgreSQL
+        # they refer to the chunks).
+        await connection.execute(text("DROP TABLE IF EXISTS chunk_index_vectors"))
+        await connection.execute(text("DROP TABLE IF EXISTS chunk_index_text"))
+{% endif %}
         await connection.run_sync(Base.metadata.drop_all)
         await connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
 

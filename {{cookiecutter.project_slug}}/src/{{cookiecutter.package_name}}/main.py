@@ -6,7 +6,7 @@ the enabled modules, hands them to requests through the lifespan state, and
 closes them on shutdown. Serve it with ``uv run {{ cookiecutter.project_slug }}``.
 """
 
-{% if cookiecutter.auth in ["jwt", "jwt_and_api_key"] %}
+{% if cookiecutter.auth in ["jwt", "jwt_and_api_key"] or cookiecutter.rag == "yes" %}
 import asyncio
 {% endif %}
 from collections.abc import AsyncIterator
@@ -64,6 +64,9 @@ from {{ cookiecutter.package_name }}.core.telemetry import (
 {% if cookiecutter.auth in ["jwt", "jwt_and_api_key"] %}
 from {{ cookiecutter.package_name }}.core.tokens import TokenCodec
 {% endif %}
+{% if cookiecutter.rag == "yes" and cookiecutter.database == "postgresql" %}
+from {{ cookiecutter.package_name }}.database.chunk_index_postgresql import require_vector_extension
+{% endif %}
 {% if cookiecutter.database != "none" %}
 from {{ cookiecutter.package_name }}.database.engine import (
     create_engine,
@@ -83,6 +86,9 @@ from {{ cookiecutter.package_name }}.services.llm.telemetry import MetricsUsageR
 {% if cookiecutter.llm != "none" and cookiecutter.database != "none" %}
 from {{ cookiecutter.package_name }}.services.llm.usage_store import DatabaseUsageRecorder
 {% endif %}
+{% if cookiecutter.rag == "yes" %}
+from {{ cookiecutter.package_name }}.services.rag.chunking import Chunker
+{% endif %}
 
 OPENAPI_TAGS = [
     {"name": "health", "description": "Liveness and readiness probes."},
@@ -95,6 +101,9 @@ OPENAPI_TAGS = [
 {% endif %}
 {% if cookiecutter.llm != "none" %}
     {"name": "llm", "description": "Completions from the configured LLM providers."},
+{% endif %}
+{% if cookiecutter.rag == "yes" %}
+    {"name": "rag", "description": "Documents, hybrid search, and answers with sources."},
 {% endif %}
 {% if cookiecutter.auth != "none" %}
 {% if cookiecutter.auth != "api_key" %}
@@ -130,6 +139,9 @@ class LifespanState(TypedDict):
 {% if cookiecutter.llm != "none" %}
     llm_service: LLMService
 {% endif %}
+{% if cookiecutter.rag == "yes" %}
+    chunker: Chunker
+{% endif %}
 {% if cookiecutter.auth in ["jwt", "jwt_and_api_key"] %}
     token_codec: TokenCodec
     password_hasher: PasswordHasher
@@ -152,6 +164,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[LifespanState]:
         resources.push_async_callback(db_engine.dispose)
         health_checks["database"] = database_check(db_engine)
         db_sessions = create_session_factory(db_engine)
+{% if cookiecutter.rag == "yes" and cookiecutter.database == "postgresql" %}
+        await require_vector_extension(db_engine)
+{% endif %}
 {% endif %}
 {% if cookiecutter.redis == "yes" %}
         redis = create_redis(settings)
@@ -201,6 +216,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[LifespanState]:
 {% endif %}
         health_checks["llm"] = llm_service.check_readiness
 {% endif %}
+{% if cookiecutter.rag == "yes" %}
+        # Loads its tokenizer's vocabulary: off the event loop.
+        chunker = await asyncio.to_thread(
+            Chunker, settings.rag_chunk_tokens, settings.rag_chunk_overlap
+        )
+{% endif %}
 {% if cookiecutter.auth in ["jwt", "jwt_and_api_key"] %}
         # Both block (key files, one hash): off the event loop.
         token_codec = await asyncio.to_thread(TokenCodec, settings)
@@ -232,6 +253,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[LifespanState]:
 {% endif %}
 {% if cookiecutter.llm != "none" %}
             llm_service=llm_service,
+{% endif %}
+{% if cookiecutter.rag == "yes" %}
+            chunker=chunker,
 {% endif %}
 {% if cookiecutter.auth in ["jwt", "jwt_and_api_key"] %}
             token_codec=token_codec,

@@ -149,6 +149,13 @@ def settings(settings: Settings, stub: ProviderStub, providers: list[ProviderNam
             "openai_api_key": SecretStr(API_KEYS["openai"]),
             "openai_base_url": f"{stub.url}/openai/v1",
 {% endif %}
+{% if cookiecutter.rag == "yes" and cookiecutter.llm == "anthropic" %}
+            "embedding_provider": "voyage",
+            "embedding_api_key": SecretStr("pa-voyage-test-0123456789"),
+            "embedding_base_url": f"{stub.url}/voyage/v1",
+{% elif cookiecutter.rag == "yes" %}
+            "embedding_provider": "openai",
+{% endif %}
             "llm_retry_base_delay": 0.0,
             "log_json": True,
         }

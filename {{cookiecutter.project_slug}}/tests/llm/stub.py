@@ -1,5 +1,7 @@
 {% set anthropic = cookiecutter.llm in ["anthropic", "anthropic_and_openai"] %}
 {% set openai = cookiecutter.llm in ["openai", "anthropic_and_openai"] %}
+{% set rag = cookiecutter.rag == "yes" %}
+{% set voyage = rag and anthropic %}
 """A local stand-in for the providers' HTTP APIs, speaking their real wire protocols.
 
 The real SDKs are pointed at it through their base URL. Each provider answers
@@ -8,7 +10,14 @@ what it was sent. Served by uvicorn on an ephemeral port of 127.0.0.1.
 """
 
 import asyncio
+{% if rag %}
+import hashlib
+{% endif %}
 import json
+{% if rag %}
+import math
+import re
+{% endif %}
 import socket
 from collections import deque
 from collections.abc import AsyncIterator, Iterator
@@ -24,6 +33,9 @@ from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 CREATED = 1_767_225_600
+{% if rag %}
+WORD = re.compile(r"\w+")
+{% endif %}
 
 
 @dataclass
@@ -596,6 +608,67 @@ async def openai_models(stub: StubProvider, request: Request) -> Response:
     model = {"id": "gpt-4.1-mini", "object": "model", "created": CREATED, "owned_by": "openai"}
     return JSONResponse({"object": "list", "data": [model]}, status_code=stub.models_status)
 {% endif %}
+{% if rag %}
+
+
+def embedding(text: str, dimensions: int) -> list[float]:
+    """A deterministic embedding in which texts sharing words, or parts of words, are near:
+    each word and its character trigrams add 1 or -1 to a hashed dimension.
+    """
+    vector = [0.0] * dimensions
+    for word in WORD.findall(text.lower()):
+        padded = f"^{word}$"
+        for feature in [word] + [padded[i : i + 3] for i in range(len(padded) - 2)]:
+            digest = hashlib.sha256(feature.encode()).digest()
+            vector[int.from_bytes(digest[:4], "little") % dimensions] += 1 if digest[4] & 1 else -1
+    norm = math.sqrt(sum(value * value for value in vector)) or 1.0
+    return [value / norm for value in vector]
+
+
+def embedded(body: dict[str, Any], dimensions_key: str) -> tuple[list[list[float]], int]:
+    texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
+    dimensions = body.get(dimensions_key) or 1024
+    return [embedding(text, dimensions) for text in texts], sum(
+        len(WORD.findall(text)) for text in texts
+    )
+{% endif %}
+{% if rag and openai %}
+
+
+async def openai_embeddings(stub: StubProvider, request: Request) -> Response:
+    reply, body = await stub.take(request)
+    if reply.status != 200:
+        return openai_error(reply.status, "embedding failed", reply.headers)
+    vectors, tokens = embedded(body, "dimensions")
+    data = [
+        {"object": "embedding", "index": index, "embedding": vector}
+        for index, vector in enumerate(vectors)
+    ]
+    return JSONResponse(
+        {
+            "object": "list",
+            "data": data,
+            "model": body["model"],
+            "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+        }
+    )
+{% endif %}
+{% if voyage %}
+
+
+async def voyage_embeddings(stub: StubProvider, request: Request) -> Response:
+    reply, body = await stub.take(request)
+    if reply.status != 200:
+        return JSONResponse({"detail": "embedding failed"}, status_code=reply.status)
+    vectors, tokens = embedded(body, "output_dimension")
+    data = [
+        {"object": "embedding", "index": index, "embedding": vector}
+        for index, vector in enumerate(vectors)
+    ]
+    return JSONResponse(
+        {"object": "list", "data": data, "model": body["model"], "usage": {"total_tokens": tokens}}
+    )
+{% endif %}
 
 
 class ProviderStub:
@@ -605,6 +678,10 @@ class ProviderStub:
 {% endif %}
 {% if openai %}
         self.openai = StubProvider()
+{% endif %}
+{% if rag %}
+        self.embeddings = StubProvider()
+        """Both embedding APIs answer from this one's script."""
 {% endif %}
         self.url = ""
 
@@ -645,7 +722,16 @@ class ProviderStub:
                         route("/responses/input_tokens", openai_input_tokens, self.openai, "POST"),
                         route("/chat/completions", openai_chat_completions, self.openai, "POST"),
                         route("/models", openai_models, self.openai, "GET"),
+{% if rag %}
+                        route("/embeddings", openai_embeddings, self.embeddings, "POST"),
+{% endif %}
                     ],
+                ),
+{% endif %}
+{% if voyage %}
+                Mount(
+                    "/voyage/v1",
+                    routes=[route("/embeddings", voyage_embeddings, self.embeddings, "POST")],
                 ),
 {% endif %}
             ]
@@ -657,6 +743,9 @@ class ProviderStub:
 {% endif %}
 {% if openai %}
         self.openai.release()
+{% endif %}
+{% if rag %}
+        self.embeddings.release()
 {% endif %}
 
 

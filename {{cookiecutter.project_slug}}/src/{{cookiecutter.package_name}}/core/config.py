@@ -19,6 +19,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 {% endif %}
 {% if cookiecutter.llm != "none" %}
 from {{ cookiecutter.package_name }}.core.llm_types import (
+{% if cookiecutter.rag == "yes" %}
+    EmbeddingProviderName,
+{% endif %}
     ModelCapabilities,
     ModelPrice,
     ProviderName,
@@ -244,6 +247,12 @@ class Settings(BaseSettings):
             "gpt-4.1-mini": ModelPrice(input=0.4, output=1.6, cache_read=0.1),
             "gpt-4.1": ModelPrice(input=2, output=8, cache_read=0.5),
 {% endif %}
+{% if cookiecutter.rag == "yes" and openai %}
+            "text-embedding-3-small": ModelPrice(input=0.02, output=0),
+{% endif %}
+{% if cookiecutter.rag == "yes" and anthropic %}
+            "voyage-3.5": ModelPrice(input=0.06, output=0),
+{% endif %}
         },
         description="US dollars per million tokens, for every model callers may ask for.",
     )
@@ -368,6 +377,74 @@ class Settings(BaseSettings):
         """Answers are cached in the shared Redis, so every worker reuses them."""
         if "llm_cache_url" not in self.model_fields_set:
             self.llm_cache_url = self.redis_url
+        return self
+{% endif %}
+{% if cookiecutter.rag == "yes" %}
+
+    embedding_provider: EmbeddingProviderName = Field(
+        default="{{ "voyage" if cookiecutter.llm == "anthropic" else "openai" }}",
+        description="Who embeds documents and queries; fake needs no key (hashed words).",
+    )
+    embedding_model: str = Field(
+        default="{{ "voyage-3.5" if cookiecutter.llm == "anthropic" else "text-embedding-3-small" }}",
+        min_length=1,
+        description="Changing it means embedding every document again (docs/rag.md).",
+    )
+    embedding_dimensions: int = Field(
+        default=1024,
+        ge=8,
+        le=4096,
+        description="Length of every embedding, fixed by the migration that made the index: "
+        "changing it needs a new one (docs/rag.md).",
+    )
+    embedding_base_url: str | None = Field(
+        default=None,
+{% if cookiecutter.llm == "anthropic" %}
+        description="Another address of Voyage AI's API (a gateway); unset: its own.",
+{% else %}
+        description="A server with the provider's embeddings API (for openai: Ollama, vLLM, TEI); "
+        "unset: {{ "OPENAI_BASE_URL for openai, the provider's own otherwise" if cookiecutter.llm == "anthropic_and_openai" else "OPENAI_BASE_URL" }}.",
+{% endif %}
+    )
+    embedding_api_key: SecretStr | None = Field(
+{% if cookiecutter.llm == "anthropic" %}
+        default=None, description="Voyage AI's API key."
+{% else %}
+        default=None,
+        description="The embedding provider's key; for openai, OPENAI_API_KEY if unset.",
+{% endif %}
+    )
+    embedding_batch_size: int = Field(
+        default=64, ge=1, le=1000, description="Texts per request to the embedding provider."
+    )
+    rag_max_document_bytes: int = Field(
+        default=750_000,
+        ge=1,
+        description="Largest document in bytes (a PDF's before base64, which adds a third: keep "
+        "MAX_REQUEST_BODY_BYTES above 4/3 of it).",
+    )
+    rag_max_chunks: int = Field(
+        default=2000, ge=1, description="Most chunks of one document; larger ones are refused."
+    )
+    rag_chunk_tokens: int = Field(
+        default=400, ge=32, le=8000, description="Largest chunk, in tokens."
+    )
+    rag_chunk_overlap: int = Field(
+        default=50, ge=0, description="Tokens a chunk repeats from the one before."
+    )
+    rag_top_k: int = Field(default=5, ge=1, le=50, description="Sources an answer is given.")
+    rag_min_score: float = Field(
+        default=0.3,
+        ge=-1,
+        le=1,
+        description="Cosine similarity a chunk needs to be a source; below, nothing relevant.",
+    )
+
+    @model_validator(mode="after")
+    def _check_chunking(self) -> Self:
+        if self.rag_chunk_overlap >= self.rag_chunk_tokens:
+            msg = "RAG_CHUNK_OVERLAP must be smaller than RAG_CHUNK_TOKENS"
+            raise ValueError(msg)
         return self
 {% endif %}
 {% endif %}

@@ -5,6 +5,7 @@
 {% set llm = cookiecutter.llm != "none" %}
 {% set redis = cookiecutter.redis == "yes" %}
 {% set oidc = cookiecutter.oidc_signin == "yes" %}
+{% set rag = cookiecutter.rag == "yes" %}
 """Request-scoped dependencies: what route functions may ask FastAPI to inject.
 
 Resources are opened by the lifespan in ``main.py`` and reach requests through
@@ -83,6 +84,11 @@ from {{ cookiecutter.package_name }}.core.rate_limit import RateLimiter
 {% if jwt %}
 from {{ cookiecutter.package_name }}.core.tokens import TokenCodec
 {% endif %}
+{% if rag and cookiecutter.database == "sqlite" %}
+from {{ cookiecutter.package_name }}.database.chunk_index_sqlite import SqliteChunkIndex
+{% elif rag %}
+from {{ cookiecutter.package_name }}.database.chunk_index_postgresql import PostgresChunkIndex
+{% endif %}
 {% if db %}
 from {{ cookiecutter.package_name }}.database.session import unit_of_work
 {% endif %}
@@ -121,6 +127,10 @@ from {{ cookiecutter.package_name }}.services.note_service import NoteService
 {% endif %}
 {% if oidc %}
 from {{ cookiecutter.package_name }}.services.oidc_service import OidcService
+{% endif %}
+{% if rag %}
+from {{ cookiecutter.package_name }}.services.rag.chunking import Chunker
+from {{ cookiecutter.package_name }}.services.rag.service import RagService
 {% endif %}
 {% if db %}
 from {{ cookiecutter.package_name }}.services.user_service import UserService
@@ -173,6 +183,9 @@ get_oidc_client = from_lifespan("oidc_client", OidcClient)
 {% if llm %}
 get_llm_service = from_lifespan("llm_service", LLMService)
 {% endif %}
+{% if rag %}
+get_chunker = from_lifespan("chunker", Chunker)
+{% endif %}
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 HealthChecksDep = Annotated[dict[str, HealthCheck], Depends(get_health_checks)]
@@ -192,6 +205,9 @@ OidcClientDep = Annotated[OidcClient, Depends(get_oidc_client)]
 {% endif %}
 {% if llm %}
 LLMServiceDep = Annotated[LLMService, Depends(get_llm_service)]
+{% endif %}
+{% if rag %}
+ChunkerDep = Annotated[Chunker, Depends(get_chunker)]
 {% endif %}
 {% if db %}
 
@@ -461,6 +477,36 @@ ApiKeyServiceDep = Annotated[ApiKeyService, Depends(get_api_key_service)]
 {% if llm and db %}
 UsageReportsDep = Annotated[UsageReports, Depends(get_usage_reports)]
 ConversationServiceDep = Annotated[ConversationService, Depends(get_conversation_service)]
+{% endif %}
+{% if rag %}
+
+
+{% if auth %}
+async def get_rag_service(
+    sessions: SessionsDep,
+    llm: LLMServiceDep,
+    chunker: ChunkerDep,
+    settings: SettingsDep,
+    caller: CallerIdDep,
+    principal: PrincipalDep,
+) -> RagService:
+    """Retrieval for the caller: their own documents only."""
+    index = {{ "SqliteChunkIndex" if cookiecutter.database == "sqlite" else "PostgresChunkIndex" }}()
+    return RagService(sessions, llm, index, chunker, settings, caller, principal)
+{% else %}
+async def get_rag_service(
+    sessions: SessionsDep,
+    llm: LLMServiceDep,
+    chunker: ChunkerDep,
+    settings: SettingsDep,
+    caller: CallerIdDep,
+) -> RagService:
+    index = {{ "SqliteChunkIndex" if cookiecutter.database == "sqlite" else "PostgresChunkIndex" }}()
+    return RagService(sessions, llm, index, chunker, settings, caller)
+{% endif %}
+
+
+RagServiceDep = Annotated[RagService, Depends(get_rag_service)]
 {% endif %}
 {% if llm %}
 

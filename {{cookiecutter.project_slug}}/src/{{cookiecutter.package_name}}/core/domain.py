@@ -21,3 +21,14 @@ class AuditAction(enum.StrEnum):
     CREATE = "create"
     UPDATE = "update"
     DELETE = "delete"
+{% if cookiecutter.rag == "yes" %}
+
+
+class DocumentStatus(enum.StrEnum):
+    """Where a document's ingestion stands: its chunks are searchable once it is ready."""
+
+    PENDING = "pending"
+    PROCESSING = "processing"
+    READY = "ready"
+    FAILED = "failed"
+{% endif %}

@@ -12,6 +12,16 @@ ProviderName = Literal["openai", "fake"]
 ProviderName = Literal["anthropic", "openai", "fake"]
 {% endif %}
 """Who answers: a real provider, or ``fake`` for development without keys."""
+{% if cookiecutter.rag == "yes" %}
+{% if cookiecutter.llm == "anthropic" %}
+EmbeddingProviderName = Literal["voyage", "fake"]
+{% elif cookiecutter.llm == "openai" %}
+EmbeddingProviderName = Literal["openai", "fake"]
+{% else %}
+EmbeddingProviderName = Literal["openai", "voyage", "fake"]
+{% endif %}
+"""Who embeds text: OpenAI (or a server with its API), Voyage AI, or ``fake`` (no key)."""
+{% endif %}
 
 
 class ModelPrice(BaseModel):

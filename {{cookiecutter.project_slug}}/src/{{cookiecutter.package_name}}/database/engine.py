@@ -13,6 +13,9 @@ from sqlalchemy.ext.asyncio import (
 
 from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.core.health import HealthCheck
+{% if cookiecutter.rag == "yes" and cookiecutter.database == "sqlite" %}
+from {{ cookiecutter.package_name }}.database.chunk_index_sqlite import sqlite_driver
+{% endif %}
 from {{ cookiecutter.package_name }}.database.session import TrackedSession
 
 
@@ -31,10 +34,17 @@ def create_engine(settings: Settings) -> AsyncEngine:
     # Statement parameters (emails, hashes) stay out of error messages and logs.
     common: dict[str, Any] = {"echo": settings.database_echo, "hide_parameters": True}
     if url.startswith("sqlite"):
+{% if cookiecutter.rag == "yes" and cookiecutter.database == "sqlite" %}
+        # ``timeout`` is how long a writer waits for another one to finish.
+        engine = create_async_engine(
+            url, **sqlite_driver(url, settings.database_connect_timeout), **common
+        )
+{% else %}
         # ``timeout`` is how long a writer waits for another one to finish.
         engine = create_async_engine(
             url, connect_args={"timeout": settings.database_connect_timeout}, **common
         )
+{% endif %}
         event.listen(engine.sync_engine, "connect", _enable_sqlite_pragmas)
         return engine
     return create_async_engine(

@@ -21,6 +21,9 @@ from {{ cookiecutter.package_name }}.api.v1.endpoints.conversations import (
 )
 {% endif %}
 {% endif %}
+{% if cookiecutter.rag == "yes" %}
+from {{ cookiecutter.package_name }}.api.v1.endpoints.documents import router as documents_router
+{% endif %}
 from {{ cookiecutter.package_name }}.api.v1.endpoints.jobs import router as jobs_router
 {% if cookiecutter.llm != "none" %}
 from {{ cookiecutter.package_name }}.api.v1.endpoints.llm import router as llm_router
@@ -31,6 +34,9 @@ from {{ cookiecutter.package_name }}.api.v1.endpoints.notes import router as not
 {% endif %}
 {% if cookiecutter.oidc_signin == "yes" %}
 from {{ cookiecutter.package_name }}.api.v1.endpoints.oidc import router as oidc_router
+{% endif %}
+{% if cookiecutter.rag == "yes" %}
+from {{ cookiecutter.package_name }}.api.v1.endpoints.search import router as search_router
 {% endif %}
 {% if cookiecutter.database != "none" %}
 from {{ cookiecutter.package_name }}.api.v1.endpoints.users import router as users_router
@@ -57,5 +63,9 @@ api_router.include_router(llm_router)
 {% endif %}
 {% if cookiecutter.llm != "none" and cookiecutter.database != "none" %}
 api_router.include_router(conversations_router)
+{% endif %}
+{% if cookiecutter.rag == "yes" %}
+api_router.include_router(documents_router)
+api_router.include_router(search_router)
 {% endif %}
 api_router.include_router(jobs_router)

@@ -34,15 +34,20 @@ T = TypeVar("T")
 logger = structlog.get_logger(__name__)
 
 
-class Attempts(Protocol):
-    """What a call keeps of its tries: who is answering, who failed before, and whether
-    the try under way reached the provider (which then charges for it)."""
+class Tries(Protocol):
+    """What a call keeps of a provider's tries: whether the one under way reached the
+    provider (which then charges for it), and the usage it reported."""
+
+    reached: bool
+    reported: TokenUsage | None
+
+
+class Attempts(Tries, Protocol):
+    """A call's tries along the providers: who is answering, and who failed before."""
 
     provider: ProviderName | None
     model: str | None
     fallback_from: list[ProviderName]
-    reached: bool
-    reported: TokenUsage | None
 
 
 class Resilience:
@@ -70,8 +75,8 @@ class Resilience:
         for provider, provider_call in candidates:
             call.provider, call.model = provider.name, provider_call.model
             try:
-                result = await self._with_retries(
-                    provider, partial(operation, provider, provider_call), call
+                result = await self.with_retries(
+                    provider.name, partial(operation, provider, provider_call), call
                 )
             except ProviderRejectedError as exc:
                 raise BadRequestError(f"The provider refused the request ({exc}).") from exc
@@ -85,15 +90,15 @@ class Resilience:
         msg = "No LLM provider could answer; try again later."
         raise ServiceUnavailableError(msg)
 
-    async def _with_retries(
-        self, provider: LLMProvider, operation: Callable[[], Awaitable[T]], call: Attempts
+    async def with_retries(
+        self, name: str, operation: Callable[[], Awaitable[T]], call: Tries
     ) -> T:
-        """Tries on transient failures; each one counts for the provider's circuit breaker.
+        """Tries on transient failures; each one counts for the circuit breaker of ``name``.
 
         While a try is under way, ``call`` counts as having reached the provider: a
         timeout or a client that leaves does not stop the provider from charging.
         """
-        breaker = await self._breakers.get_breaker(provider.name)
+        breaker = await self._breakers.get_breaker(name)
 
         async def guarded() -> T:
             async with breaker:
@@ -109,7 +114,7 @@ class Resilience:
             retry=retry_if_exception_type(TransientProviderError),
             stop=self._stop,
             wait=self._wait,
-            before_sleep=partial(self._log_retry, provider.name),
+            before_sleep=partial(self._log_retry, name),
             reraise=True,
         )
         return await retrying(guarded)
@@ -128,7 +133,7 @@ class Resilience:
         retry_after = self._retry_after(state)
         return self._backoff(state) if retry_after is None else retry_after
 
-    def _log_retry(self, provider: ProviderName, state: RetryCallState) -> None:
+    def _log_retry(self, provider: str, state: RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None
         logger.warning(
             "llm_retry",

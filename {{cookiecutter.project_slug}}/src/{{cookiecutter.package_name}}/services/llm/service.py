@@ -35,6 +35,11 @@ from asgi_correlation_id import correlation_id
 from cashews import Cache
 {% if cookiecutter.observability == "yes" %}
 from opentelemetry.trace import TracerProvider
+{% endif %}
+{% if cookiecutter.rag == "yes" %}
+from purgatory.domain.model import OpenedState
+{% endif %}
+{% if cookiecutter.observability == "yes" %}
 from purgatory.typing import Hook
 {% endif %}
 
@@ -46,7 +51,11 @@ from {{ cookiecutter.package_name }}.core.errors import (
     ServiceUnavailableError,
 )
 from {{ cookiecutter.package_name }}.core.health import CheckFailedError
+{% if cookiecutter.rag == "yes" %}
+from {{ cookiecutter.package_name }}.core.llm_types import EmbeddingProviderName, ProviderName
+{% else %}
 from {{ cookiecutter.package_name }}.core.llm_types import ProviderName
+{% endif %}
 from {{ cookiecutter.package_name }}.core.problems import FieldError, ProblemDetail
 from {{ cookiecutter.package_name }}.core.rate_limit import RateLimiter
 {% if cookiecutter.redis == "yes" %}
@@ -75,6 +84,9 @@ from {{ cookiecutter.package_name }}.services.llm.providers.base import (
     OutputFormat,
     ProviderCall,
     ProviderError,
+{% if cookiecutter.rag == "yes" %}
+    ProviderRejectedError,
+{% endif %}
     StreamChunk,
     ToolStep,
     Turn,
@@ -108,6 +120,9 @@ from {{ cookiecutter.package_name }}.services.llm.usage import (
     UsageRecorder,
     cost_of,
 )
+{% if cookiecutter.rag == "yes" %}
+from {{ cookiecutter.package_name }}.services.rag.embeddings import Embedder, Purpose, open_embedder
+{% endif %}
 
 StreamEvent = StreamDelta | ToolCall | ToolResult | StreamUsage | ProblemDetail
 """Deltas (with the tool calls and their results between the turns), then one
@@ -246,6 +261,9 @@ class LLMService:
         quota: LLMQuota,
         recorders: Sequence[UsageRecorder],
         tools: ToolRegistry,
+{% if cookiecutter.rag == "yes" %}
+        embedder: Embedder,
+{% endif %}
     ) -> None:
         self._settings = settings
         self._tools = tools
@@ -254,6 +272,9 @@ class LLMService:
         self._resilience = resilience
         self._quota = quota
         self._recorders = recorders
+{% if cookiecutter.rag == "yes" %}
+        self._embedder = embedder
+{% endif %}
 
     async def check_readiness(self) -> None:
         """The readiness check: every provider has its key (and answers, if so configured)."""
@@ -318,6 +339,50 @@ class LLMService:
                 self._settle(call)
                 await self._record(request, call)
 
+{% if cookiecutter.rag == "yes" %}
+    async def embed(self, texts: Sequence[str], caller: str, purpose: Purpose) -> list[list[float]]:
+        """The embeddings of ``texts``, in batches of ``EMBEDDING_BATCH_SIZE``.
+
+        Each batch gets the provider's tries behind a circuit breaker of its own (the
+        embeddings fail apart from the completions); the call counts against the
+        caller's limits and budgets and goes to the usage ledger as one call, as a
+        completion does.
+        """
+        embedder = self._embedder
+        estimate = sum(tokens_in(text) for text in texts)
+        call = _Call(caller=caller, streamed=False, prompt_tokens=estimate)
+        call.model = embedder.model
+        try:
+            await self._quota.admit(caller)
+            await self._quota.reserve(caller, estimate)
+            vectors: list[list[float]] = []
+            size = self._settings.embedding_batch_size
+            for start in range(0, len(texts), size):
+                batch = partial(embedder.embed, texts[start : start + size], purpose)
+                try:
+                    embedded = await self._resilience.with_retries(
+                        f"{embedder.name}-embeddings", batch, call
+                    )
+                except ProviderRejectedError as exc:
+                    msg = f"The embedding provider refused the request ({exc})."
+                    raise BadRequestError(msg) from exc
+                except (ProviderError, OpenedState) as exc:
+                    logger.warning("embedding_failed", provider=embedder.name, error=str(exc))
+                    msg = "The embedding provider could not answer; try again later."
+                    raise ServiceUnavailableError(msg) from exc
+                vectors.extend(embedded.vectors)
+                call.turn_done(TokenUsage(input_tokens=embedded.tokens))
+            call.succeeded(call.spent, self._cost(embedder.model, call.spent), "")
+        except BaseException as exc:
+            call.failed(exc)
+            raise
+        finally:
+            with cleanup_scope():
+                self._settle(call)
+                await self._publish(self._record_of(call, provider=embedder.name))
+        return vectors
+
+{% endif %}
     async def count_tokens(self, request: LLMRequest, history: Sequence[Turn] = ()) -> int:
         """The prompt's tokens (``history`` included), as the provider of the request's model
         counts them where it can, else a conservative estimate. Calls no model.
@@ -664,6 +729,50 @@ class LLMService:
         call.usage = _plus(call.spent, call.usage_so_far() if call.reached else TokenUsage())
         call.cost = self._cost(call.model, call.usage)
 
+{% if cookiecutter.rag == "yes" %}
+    async def _record(self, request: LLMRequest, call: _Call) -> None:
+        log_content = self._settings.llm_log_content
+        await self._publish(
+            self._record_of(
+                call,
+                provider=call.provider,
+                prompt=_prompt_text(request) if log_content else None,
+                answer=call.answer if log_content else None,
+            )
+        )
+
+    def _record_of(
+        self,
+        call: _Call,
+        *,
+        provider: ProviderName | EmbeddingProviderName | None,
+        prompt: str | None = None,
+        answer: str | None = None,
+    ) -> LLMCallRecord:
+        return LLMCallRecord(
+            request_id=correlation_id.get(),
+            caller=call.caller,
+            provider=provider,
+            model=call.model,
+            usage=call.usage,
+            cost=call.cost,
+            duration_ms=call.duration_ms,
+            status=call.status,
+            error_code=call.error_code,
+            cached=call.cached,
+            streamed=call.streamed,
+            fallback_from=tuple(call.fallback_from),
+            prompt=prompt,
+            answer=answer,
+        )
+
+    async def _publish(self, record: LLMCallRecord) -> None:
+        for recorder in self._recorders:
+            try:
+                await recorder.record(record)
+            except Exception:
+                logger.exception("llm_usage_recorder_failed", recorder=type(recorder).__name__)
+{% else %}
     async def _record(self, request: LLMRequest, call: _Call) -> None:
         log_content = self._settings.llm_log_content
         record = LLMCallRecord(
@@ -687,6 +796,7 @@ class LLMService:
                 await recorder.record(record)
             except Exception:
                 logger.exception("llm_usage_recorder_failed", recorder=type(recorder).__name__)
+{% endif %}
 
 
 async def _completion_from(provider: LLMProvider, call: ProviderCall) -> Completion:
@@ -810,6 +920,13 @@ async def open_llm_service(
         providers = [_provider(name, settings, tls) for name in settings.llm_providers]
         for provider in providers:
             resources.push_async_callback(provider.aclose)
+{% if cookiecutter.rag == "yes" and openai %}
+        embedder = open_embedder(settings, tls)
+        resources.push_async_callback(embedder.aclose)
+{% elif cookiecutter.rag == "yes" %}
+        embedder = open_embedder(settings)
+        resources.push_async_callback(embedder.aclose)
+{% endif %}
 {% if cookiecutter.observability == "yes" %}
         if tracer_provider is not None:
             tracer = tracer_provider.get_tracer(__name__)
@@ -845,4 +962,7 @@ async def open_llm_service(
             quota=quota,
             recorders=[LogUsageRecorder(), quota, *recorders],
             tools=service_tools(),
+{% if cookiecutter.rag == "yes" %}
+            embedder=embedder,
+{% endif %}
         )

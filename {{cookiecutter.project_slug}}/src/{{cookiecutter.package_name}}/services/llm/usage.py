@@ -11,7 +11,15 @@ from typing import Literal, Protocol
 
 import structlog
 
+{% if cookiecutter.rag == "yes" %}
+from {{ cookiecutter.package_name }}.core.llm_types import (
+    EmbeddingProviderName,
+    ModelPrice,
+    ProviderName,
+)
+{% else %}
 from {{ cookiecutter.package_name }}.core.llm_types import ModelPrice, ProviderName
+{% endif %}
 from {{ cookiecutter.package_name }}.models.llm import TokenUsage
 
 CallStatus = Literal["ok", "error", "cancelled"]
@@ -44,7 +52,11 @@ class LLMCallRecord:
 
     request_id: str | None
     caller: str
+{% if cookiecutter.rag == "yes" %}
+    provider: ProviderName | EmbeddingProviderName | None
+{% else %}
     provider: ProviderName | None
+{% endif %}
     model: str | None
     usage: TokenUsage
     cost: float

@@ -1,0 +1,1 @@
+"""Retrieval-augmented generation: documents in, chunks found, answers with sources."""

@@ -1,0 +1,218 @@
+{% set auth = cookiecutter.auth != "none" %}
+"""Retrieval: documents ingested, found by meaning and by words, answers with sources.
+
+The stub embeds deterministically, texts that share words or parts of words near
+each other: what a test finds is what a real model would find too, for these texts.
+"""
+
+import base64
+from typing import Any
+
+import pytest
+from httpx import AsyncClient
+
+from {{ cookiecutter.package_name }}.services.rag.service import NOTHING_FOUND
+{% if auth %}
+from tests.conftest import sign_up
+{% endif %}
+from tests.llm.conftest import sse_events
+from tests.llm.stub import ProviderStub, Reply, StubProvider
+
+ONE_PROVIDER = True
+DOCUMENTS = "/api/v1/documents"
+SEARCH = "/api/v1/search"
+ANSWER = "/api/v1/rag/answer"
+CATS = """# Cats
+
+Cats are small carnivorous mammals kept as pets for thousands of years.
+
+## Purring
+
+A cat purrs when content, and sometimes when hurt: purring vibrates the larynx.
+
+## Sleep
+
+Cats sleep for twelve to sixteen hours a day, mostly in short naps.
+"""
+DATABASES = """# Databases
+
+SQLite keeps a whole database in one file; PostgreSQL runs as a server.
+"""
+
+
+async def ingest(client: AsyncClient, title: str, content: str, **fields: Any) -> dict[str, Any]:
+    response = await client.post(DOCUMENTS, json={"title": title, "content": content, **fields})
+    assert response.status_code == 201, response.text
+    document: dict[str, Any] = response.json()
+    return document
+
+
+async def search(client: AsyncClient, query: str, **fields: Any) -> list[dict[str, Any]]:
+    response = await client.post(SEARCH, json={"query": query, **fields})
+    assert response.status_code == 200, response.text
+    hits: list[dict[str, Any]] = response.json()["hits"]
+    return hits
+
+
+async def answer(client: AsyncClient, question: str) -> list[tuple[str, dict[str, Any]]]:
+    response = await client.post(ANSWER, json={"question": question})
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/event-stream")
+    return [event async for event in sse_events(response)]
+
+
+def pdf_of(text: str) -> bytes:
+    """A one-page PDF showing ``text``, built by hand (no PDF writer needed)."""
+    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    pdf, offsets = b"%PDF-1.4\n", []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(pdf))
+        pdf += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(pdf)
+    pdf += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    pdf += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    pdf += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return pdf
+
+
+async def test_a_document_is_found_by_meaning_and_by_its_words(client: AsyncClient) -> None:
+    cats = await ingest(client, "Cats", CATS)
+    await ingest(client, "Databases", DATABASES)
+    assert cats["status"] == "ready"
+    assert cats["chunk_count"] >= 1
+
+    [best, *_] = await search(client, "why does my cat purr", top_k=3)
+    assert best["document_id"] == cats["id"]
+    assert "purrs" in best["text"]
+    assert best["similarity"] > 0
+
+    [best, *_] = await search(client, "PostgreSQL")
+    assert best["document_title"] == "Databases"
+    assert best["position"] == 0
+
+
+async def test_chunks_follow_the_headings(client: AsyncClient) -> None:
+    section = "\n\n".join(f"Sentence {n} about naps and dreams." for n in range(120))
+    document = await ingest(client, "Long", f"# Long\n\n## Naps\n\n{section}\n")
+
+    hits = await search(client, "naps dreams", top_k=50)
+    assert document["chunk_count"] > 1
+    assert {hit["heading"] for hit in hits if "Sentence" in hit["text"]} == {"Naps"}
+    assert sorted(hit["position"] for hit in hits) == list(range(document["chunk_count"]))
+
+
+async def test_an_answer_cites_its_sources(client: AsyncClient, primary: StubProvider) -> None:
+    await ingest(client, "Cats", CATS)
+    primary.will(Reply(text="Cats sleep up to sixteen hours a day [1]."))
+
+    events = await answer(client, "How long do cats sleep?")
+
+    names = [name for name, _ in events]
+    assert names[-2:] == ["usage", "sources"]
+    text = "".join(data["text"] for name, data in events if name == "delta")
+    assert text == "Cats sleep up to sixteen hours a day [1]."
+    sources = events[-1][1]
+    assert sources["found"] is True
+    assert sources["cited"] == [1]
+    assert sources["sources"][0]["document_title"] == "Cats"
+    # The model was given the numbered sources.
+    assert "[1] Cats / Cats" in str(primary.received[-1].body)
+
+
+async def test_nothing_relevant_is_said_and_no_model_is_asked(
+    client: AsyncClient, primary: StubProvider
+) -> None:
+    await ingest(client, "Cats", CATS)
+
+    events = await answer(client, "Quantum chromodynamics of gluon fields")
+
+    assert events[0] == ("delta", {"text": NOTHING_FOUND})
+    assert events[-1][1]["found"] is False
+    assert primary.received == []
+
+
+async def test_the_same_text_is_a_no_op_and_a_new_one_replaces_the_chunks(
+    client: AsyncClient, stub: ProviderStub
+) -> None:
+    first = await ingest(client, "Pets", CATS)
+    embedded = len(stub.embeddings.received)
+
+    again = await client.post(DOCUMENTS, json={"title": "Pets", "content": CATS})
+    assert again.status_code == 200
+    assert again.json()["id"] == first["id"]
+    assert len(stub.embeddings.received) == embedded
+
+    changed = await ingest(client, "Pets", "# Dogs\n\nDogs bark at the mailman.")
+    assert changed["id"] == first["id"]
+    assert changed["content_hash"] != first["content_hash"]
+    titles = {hit["text"] for hit in await search(client, "cats purr mailman", top_k=10)}
+    assert titles == {"# Dogs\n\nDogs bark at the mailman."}
+
+
+async def test_a_deleted_document_is_gone_with_its_chunks(client: AsyncClient) -> None:
+    document = await ingest(client, "Cats", CATS)
+
+    assert (await client.delete(f"{DOCUMENTS}/{document['id']}")).status_code == 204
+
+    assert (await client.get(f"{DOCUMENTS}/{document['id']}")).status_code == 404
+    assert await search(client, "cats purr sleep") == []
+
+
+async def test_a_pdf_is_read(client: AsyncClient) -> None:
+    content = base64.b64encode(pdf_of("Otters hold hands while they sleep.")).decode()
+    document = await ingest(client, "Otters", content, media_type="application/pdf")
+
+    response = await client.get(f"{DOCUMENTS}/{document['id']}")
+    assert response.json()["media_type"] == "application/pdf"
+    [hit] = await search(client, "otters")
+    assert "Otters hold hands" in hit["text"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "status", "detail"),
+    [
+        ({"content": "x" * 750_001}, 413, "larger than 750000 bytes"),
+        ({"content": "bm90IGEgUERG", "media_type": "application/pdf"}, 400, "not a PDF"),
+        ({"content": "%PDF-1.4", "media_type": "application/pdf"}, 400, "base64"),
+        ({"media_type": "application/msword"}, 422, None),
+        ({"content": "<html><script>x()</script></html>", "media_type": "text/html"}, 400, None),
+    ],
+)
+async def test_a_bad_document_is_refused(
+    client: AsyncClient, fields: dict[str, Any], status: int, detail: str | None
+) -> None:
+    body = {"title": "Bad", "content": "Some text.", **fields}
+
+    response = await client.post(DOCUMENTS, json=body)
+
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    if detail:
+        assert detail in response.json()["detail"]
+{% if auth %}
+
+
+async def test_a_caller_never_finds_another_callers_documents(client: AsyncClient) -> None:
+    member = await sign_up(client, "reader@example.com")
+    theirs = await client.post(
+        DOCUMENTS, json={"title": "Diary", "content": CATS}, headers=member.headers
+    )
+    assert theirs.status_code == 201
+
+    assert await search(client, "cats purr sleep") == []
+    assert (await client.get(f"{DOCUMENTS}/{theirs.json()['id']}")).status_code == 404
+    assert (await client.delete(f"{DOCUMENTS}/{theirs.json()['id']}")).status_code == 404
+    found = await client.post(SEARCH, json={"query": "cats purr"}, headers=member.headers)
+    assert found.json()["hits"][0]["document_title"] == "Diary"
+{% endif %}
