@@ -264,6 +264,59 @@ class ApiKey(Entity):
 
     owner: Mapped[User] = relationship(lazy="raise")
 {% endif %}
+{% if cookiecutter.rag == "yes" %}
+
+
+class Document(Entity):
+    """A document ingested for retrieval: its text lives in its chunks.
+
+    ``owner_id`` is the user it belongs to (None while there is no authentication);
+    ``title`` names it within its collection: ingesting the same title again replaces
+    its chunks, unless ``content_hash`` (SHA-256 of its text) shows nothing changed.
+    """
+
+    __tablename__ = "documents"
+    __table_args__ = (
+        Index("ix_documents_collection_owner_id_title", "collection", "owner_id", "title"),
+    )
+
+    collection: Mapped[str] = mapped_column(String(64))
+    owner_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    title: Mapped[str] = mapped_column(String(200))
+    media_type: Mapped[str] = mapped_column(String(64))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[DocumentStatus] = mapped_column(
+        string_enum(DocumentStatus, "document_status"), default=DocumentStatus.PENDING
+    )
+    error: Mapped[str | None] = mapped_column(String(500))
+    chunk_count: Mapped[int] = mapped_column(default=0)
+
+    chunks: Mapped[list["Chunk"]] = relationship(
+        back_populates="document", cascade="all, delete-orphan", passive_deletes=True, lazy="raise"
+    )
+
+
+class Chunk(Base):
+    """A passage of a document, in order (``position`` from 0), under its Markdown heading.
+
+    Its embedding and its keyword index live beside it, in the structures the chunk
+    index keeps (``database/chunk_index.py``), keyed by this integer id.
+    """
+
+    __tablename__ = "chunks"
+    __table_args__ = (UniqueConstraint("document_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    document_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    position: Mapped[int]
+    text: Mapped[str] = mapped_column(Text)
+    token_count: Mapped[int]
+    heading: Mapped[str | None] = mapped_column(String(500))
+
+    document: Mapped[Document] = relationship(back_populates="chunks", lazy="raise")
+{% endif %}
 {% if cookiecutter.llm != "none" %}
 
 
@@ -348,57 +401,4 @@ class ConversationMessage(Record):
     model: Mapped[str | None] = mapped_column(String(100))
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages", lazy="raise")
-{% endif %}
-{% if cookiecutter.rag == "yes" %}
-
-
-class Document(Entity):
-    """A document ingested for retrieval: its text lives in its chunks.
-
-    ``owner_id`` is the user it belongs to (None while there is no authentication);
-    ``title`` names it within its collection: ingesting the same title again replaces
-    its chunks, unless ``content_hash`` (SHA-256 of its text) shows nothing changed.
-    """
-
-    __tablename__ = "documents"
-    __table_args__ = (
-        Index("ix_documents_collection_owner_id_title", "collection", "owner_id", "title"),
-    )
-
-    collection: Mapped[str] = mapped_column(String(64))
-    owner_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), index=True
-    )
-    title: Mapped[str] = mapped_column(String(200))
-    media_type: Mapped[str] = mapped_column(String(64))
-    content_hash: Mapped[str] = mapped_column(String(64))
-    status: Mapped[DocumentStatus] = mapped_column(
-        string_enum(DocumentStatus, "document_status"), default=DocumentStatus.PENDING
-    )
-    error: Mapped[str | None] = mapped_column(String(500))
-    chunk_count: Mapped[int] = mapped_column(default=0)
-
-    chunks: Mapped[list["Chunk"]] = relationship(
-        back_populates="document", cascade="all, delete-orphan", passive_deletes=True, lazy="raise"
-    )
-
-
-class Chunk(Base):
-    """A passage of a document, in order (``position`` from 0), under its Markdown heading.
-
-    Its embedding and its keyword index live beside it, in the structures the chunk
-    index keeps (``database/chunk_index.py``), keyed by this integer id.
-    """
-
-    __tablename__ = "chunks"
-    __table_args__ = (UniqueConstraint("document_id", "position"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    document_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
-    position: Mapped[int]
-    text: Mapped[str] = mapped_column(Text)
-    token_count: Mapped[int]
-    heading: Mapped[str | None] = mapped_column(String(500))
-
-    document: Mapped[Document] = relationship(back_populates="chunks", lazy="raise")
 {% endif %}
