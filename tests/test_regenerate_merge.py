@@ -207,3 +207,21 @@ def test_a_revision_after_a_switched_off_migration_goes_after_its_parent(
     assert parents(project)["team"] == ("0001_core",)
     assert parents(new)["0003_llm"] == ("team",)
     assert report.changes == [("updated", "migrations/versions/team.py")]
+
+
+def test_a_migration_chained_after_the_teams_own_goes_with_its_module(
+    sides: tuple[Path, Path, Path],
+) -> None:
+    project, old, new = sides
+    versions(project, {"0001_core": None, "team": "0001_core", "0006_rag": "team"})
+    versions(old, {"0001_core": None, "0006_rag": "0001_core"})
+    versions(new, {"0001_core": None})
+    name = "migrations/versions/0006_rag.py"
+    report = Report()
+
+    chain_migrations(project, old, new, report)
+    merge_path(project, name, old / name, new / name, report)
+
+    assert not (project / name).exists()
+    assert report.changes == [("removed", name)]
+    assert not report.warnings

@@ -156,11 +156,7 @@ def validate(answers: Mapping[str, str]) -> list[str]:
         )
 
     if answers.get("rag", "no") == "yes":
-        missing = [
-            f"{option}=none"
-            for option in ("database", "llm")
-            if answers[option] == "none"
-        ]
+        missing = [f"{option}=none" for option in ("database", "llm") if answers[option] == "none"]
         if missing:
             errors.append(
                 f"rag=yes stores documents and their embeddings in the database and answers "

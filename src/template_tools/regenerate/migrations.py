@@ -56,8 +56,15 @@ def chain_migrations(project: Path, old: Path, new: Path, report: Report) -> Non
     The revisions a module switched on brings are chained, in the template's order,
     after the project's head, which may be a revision of the team's own: not after
     the template's parent, which would make a second head.
+
+    The old bake's revisions first take the parents they have in the project: a parent
+    set here earlier is not the team's edit (the module's file is still removed with
+    its module, and merges only see the team's changes).
     """
     mine, before, after = migrations(project), migrations(old), migrations(new)
+    for name, (revision, parents) in before.items():
+        if name in mine and mine[name][0] == revision and mine[name][1] != parents:
+            set_parents(old / name, mine[name][1])
     dropped = {
         revision
         for name, (revision, _) in before.items()
