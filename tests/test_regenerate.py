@@ -79,6 +79,14 @@ AUTH_ON_TESTS = (
     "tests/test_docs.py",
 )
 
+RAG_ON_TESTS = (
+    "tests/llm/test_rag.py",
+    "tests/test_migrations.py",
+    "tests/test_docs.py",
+    "tests/test_architecture.py",
+    "tests/test_route_access.py",
+)
+
 
 @pytest.fixture
 def template(tmp_path: Path) -> Path:
@@ -285,6 +293,53 @@ def test_switching_auth_on_chains_its_migration_after_the_projects_own(
         for url in (sqlite_url, postgres_url):
             run([*alembic, "upgrade", "head"], project, alembic_env(env, url))
             assert "0002_auth (head)" in run([*alembic, "current"], project, alembic_env(env, url))
+
+
+@pytest.mark.bake
+def test_switching_rag_on_chains_its_migration_and_switching_it_off_removes_it(
+    regenerate: Regenerate, template: Path, tmp_path: Path, mypy_cache: Path
+) -> None:
+    """rag no -> yes -> no on a SQLite project with a migration of its own."""
+    project = generate(template, tmp_path / "project", database="sqlite", auth="jwt", llm="openai")
+    env = project_env(recorded(project)["answers"])
+    run([UV, "sync", "--quiet"], project, env)
+    migration = add_tags_table(project, env)
+    git(project, "init", "-q", "-b", "main")
+    commit_all(project, "Tags")
+    team_revision = migrations(project)[migration.relative_to(project).as_posix()][0]
+    alembic = [UV, "run", "--no-sync", "alembic"]
+    app_db = tmp_path / "app.db"
+    run([*alembic, "upgrade", "head"], project, alembic_env(env, f"sqlite+aiosqlite:///{app_db}"))
+
+    code, output = regenerate(project, "--set", "rag=yes")
+
+    assert code == 0, output
+    rag_migration = migration.parent / "0006_rag.py"
+    assert "0006_rag.py" in output
+    assert f'= "{team_revision}"' in rag_migration.read_text()
+    answers = recorded(project)["answers"]
+    refresh_generated_docs(project, answers)
+    check_project(project, answers, mypy_cache, suite=True, paths=RAG_ON_TESTS)
+    env = project_env(answers)
+    database = alembic_env(env, f"sqlite+aiosqlite:///{app_db}")
+    run([*alembic, "upgrade", "head"], project, database)
+    assert "0006_rag (head)" in run([*alembic, "current"], project, database)
+    with closing(sqlite3.connect(app_db)) as connection:
+        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+    assert {"tags", "documents", "chunks"} <= tables
+    commit_all(project, "RAG")
+
+    code, output = regenerate(project, "--set", "rag=no")
+
+    assert code == 0, output
+    answers = recorded(project)["answers"]
+    for path in switched_off(answers):
+        assert not (project / path).exists(), f"{path} of a switched-off module is left"
+    assert "sqlite-vec" not in (project / "pyproject.toml").read_text()
+    assert "RAG_" not in (project / ".env").read_text()
+    assert migration.exists()
+    refresh_generated_docs(project, answers)
+    check_project(project, answers, mypy_cache, suite=False)
 
 
 @pytest.mark.bake
