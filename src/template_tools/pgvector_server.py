@@ -7,18 +7,24 @@ Debian's PostgreSQL packages (and many machines' servers) lack pgvector; the
 other server's). Starting takes about a second: ``initdb`` and ``pg_ctl start``.
 
 PostgreSQL refuses to run as root; as root (a container), the server runs as the
-``pgserver`` user, created if missing, as the wheel's own launcher does.
+``pgserver`` user, created if missing, as the wheel's own launcher does (which also
+opens the wheel's folders to it), with its data in a folder of its own under the
+system's temporary folder instead: the caller's folder may sit in one that another
+process closes to other users (pytest does so with its temporary folders, the bakes'
+pytest included), and a server that loses its data folder stops.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import stat
 import subprocess
+import tempfile
 import warnings
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 with warnings.catch_warnings():
@@ -57,8 +63,9 @@ def _run_as(user: str | None, folder: Path, *command: str) -> None:
         raise RuntimeError(msg)
 
 
-def _service_user(folder: Path, binaries: Path) -> str | None:
-    """The user that runs the server: this one, or ``pgserver`` when this one is root."""
+def _service_user(binaries: Path) -> tuple[str, Path] | None:
+    """None to run the server as this user; as root, ``pgserver`` and a data folder of
+    its own."""
     if os.geteuid() != 0:
         return None
     entry = ensure_user_exists(SERVICE_USER)
@@ -67,37 +74,56 @@ def _service_user(folder: Path, binaries: Path) -> str | None:
     for path in (binaries, binaries.parent / "lib", binaries.parent / "share"):
         ensure_prefix_permissions(path)
         ensure_folder_permissions(path, readable)
-    ensure_prefix_permissions(folder)
+    folder = Path(tempfile.mkdtemp(prefix="pgvector-"))
     os.chown(folder, entry.pw_uid, entry.pw_gid)
-    return SERVICE_USER
+    return SERVICE_USER, folder
 
 
 @contextmanager
 def pgvector_server(folder: Path, *, durable: bool = False) -> Iterator[str]:
-    """A running server with its data in ``folder`` (made if missing), stopped at exit.
+    """A running server with its data in ``folder`` (made if missing; as root, in a
+    temporary folder of the server's, deleted at exit), stopped at exit.
 
     Yields its superuser's URL (trust authentication, database ``postgres``), e.g.
     ``postgresql://postgres@127.0.0.1:54321/postgres``. ``durable`` keeps PostgreSQL's
     flushes to disk (for timings that include writes); tests go without.
     """
     binaries = POSTGRES_VERSIONS[TARGET_POSTGRES_VERSION]
-    folder.mkdir(parents=True, exist_ok=True)
-    user = _service_user(folder, binaries)
-    data = folder / "data"
-    _run_as(
-        user,
-        folder,
-        str(binaries / "initdb"),
-        "--auth=trust",
-        "--encoding=UTF8",
-        "--no-sync",
-        "--no-instructions",
-        "-U",
-        SUPERUSER,
-        "-D",
-        str(data),
-    )
+    with ExitStack() as cleanup:
+        user: str | None = None
+        service = _service_user(binaries)
+        if service is None:
+            folder.mkdir(parents=True, exist_ok=True)
+        else:
+            user, folder = service
+            cleanup.callback(shutil.rmtree, folder, ignore_errors=True)
+        data = folder / "data"
+        _run_as(
+            user,
+            folder,
+            str(binaries / "initdb"),
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--no-sync",
+            "--no-instructions",
+            "-U",
+            SUPERUSER,
+            "-D",
+            str(data),
+        )
+        port = _start(user, folder, binaries, durable=durable)
+        try:
+            yield f"postgresql://{SUPERUSER}@127.0.0.1:{port}/postgres"
+        finally:
+            _run_as(
+                user, folder, str(binaries / "pg_ctl"), "stop", "-w", "-m", "fast", "-D", str(data)
+            )
+
+
+def _start(user: str | None, folder: Path, binaries: Path, *, durable: bool) -> int:
+    """Start the server of ``folder / "data"`` at a free port; the port."""
     options = ("-k", "''", *(() if durable else NOT_DURABLE))
+    log = folder / "server.log"
     for attempt in range(1, START_ATTEMPTS + 1):
         port = free_port()
         try:
@@ -108,19 +134,16 @@ def pgvector_server(folder: Path, *, durable: bool = False) -> Iterator[str]:
                 "start",
                 "-w",
                 "-D",
-                str(data),
+                str(folder / "data"),
                 "-l",
-                str(folder / "server.log"),
+                str(log),
                 "-o",
                 " ".join(("-h", "127.0.0.1", "-p", str(port), *options)),
             )
-            break
         except RuntimeError as error:
             if attempt == START_ATTEMPTS:
-                log = folder / "server.log"
                 msg = f"{error}\n{log.read_text() if log.exists() else ''}"
                 raise RuntimeError(msg) from error
-    try:
-        yield f"postgresql://{SUPERUSER}@127.0.0.1:{port}/postgres"
-    finally:
-        _run_as(user, folder, str(binaries / "pg_ctl"), "stop", "-w", "-m", "fast", "-D", str(data))
+        else:
+            return port
+    raise AssertionError  # the loop returns or raises

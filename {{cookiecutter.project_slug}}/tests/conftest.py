@@ -312,6 +312,19 @@ class JoinedSession(TrackedSession):
 
 
 @pytest.fixture(scope="session")
+{% if cookiecutter.rag == "yes" and cookiecutter.database == "postgresql" %}
+async def shared_database(worker_id: str) -> AsyncIterator[AsyncEngine]:
+    """The database that tests share, migrated once: ``TEST_DATABASE_URL``, PostgreSQL
+    with pgvector, which retrieval needs (each xdist worker on a database of its own
+    beside it).
+    """
+    base_url = os.environ.get("TEST_DATABASE_URL")
+    if base_url is None:
+        pytest.exit(
+            "set TEST_DATABASE_URL: retrieval's tests need PostgreSQL with pgvector (README)",
+            returncode=pytest.ExitCode.USAGE_ERROR,
+        )
+{% else %}
 async def shared_database(
     tmp_path_factory: pytest.TempPathFactory, worker_id: str
 ) -> AsyncIterator[AsyncEngine]:
@@ -323,6 +336,7 @@ async def shared_database(
         path = tmp_path_factory.mktemp("database") / "test.db"
         async with migrated_database(f"sqlite+aiosqlite:///{path}") as engine:
             yield engine
+{% endif %}
     elif worker_id == "master":
         async with migrated_database(base_url) as engine:
             yield engine
