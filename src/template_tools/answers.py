@@ -156,7 +156,11 @@ def validate(answers: Mapping[str, str]) -> list[str]:
         )
 
     if answers.get("rag", "no") == "yes":
-        missing = [f"{option}=none" for option in ("database", "llm") if answers[option] == "none"]
+        missing = [
+            f"{option}=none"
+            for option in ("database", "llm")
+            if answers.get(option, "none") == "none"
+        ]
         if missing:
             errors.append(
                 f"rag=yes stores documents and their embeddings in the database and answers "
