@@ -339,7 +339,11 @@ class EdgeMiddleware:
             if not timed_out or response_started or task is None or task.uncancel() > 0:
                 raise
             await answer(RequestTimeoutError(f"No response within {self.timeout:g}s."))
+{% if cookiecutter.observability == "yes" %}
         except Exception as exc:
+{% else %}
+        except Exception:
+{% endif %}
             error_logger.exception("unhandled_error", method=scope["method"], path=scope["path"])
 {% if cookiecutter.observability == "yes" %}
             sentry_sdk.capture_exception(exc)
