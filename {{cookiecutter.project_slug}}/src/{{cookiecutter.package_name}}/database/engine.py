@@ -31,9 +31,14 @@ def create_engine(settings: Settings) -> AsyncEngine:
     # Statement parameters (emails, hashes) stay out of error messages and logs.
     common: dict[str, Any] = {"echo": settings.database_echo, "hide_parameters": True}
     if url.startswith("sqlite"):
-        # ``timeout`` is how long a writer waits for another one to finish.
+        # ``timeout`` is how long a writer waits for another one to finish. The pool does
+        # not roll back a connection handed back: its session or connection has ended its
+        # transaction already, and each call to SQLite is a hop to aiosqlite's thread.
         engine = create_async_engine(
-            url, connect_args={"timeout": settings.database_connect_timeout}, **common
+            url,
+            connect_args={"timeout": settings.database_connect_timeout},
+            pool_reset_on_return=None,
+            **common,
         )
         event.listen(engine.sync_engine, "connect", _enable_sqlite_pragmas)
         return engine
@@ -42,7 +47,8 @@ def create_engine(settings: Settings) -> AsyncEngine:
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_max_overflow,
         pool_timeout=settings.database_pool_timeout,
-        pool_pre_ping=True,
+        # No ping per checkout (a round trip per request): a session runs its first
+        # statement once more when it finds the connection dropped (database/session.py).
         connect_args={"timeout": settings.database_connect_timeout},
         **common,
     )

@@ -3,14 +3,21 @@
 Database failures leave it as API errors: a violated constraint becomes a 409
 Conflict, an unreachable or failing database a 503, never a 500 with a driver
 traceback. The web requests use it through ``get_session``; a script or a
-background job can use it directly.
+background job can use it directly. Reads that need no transaction use
+``read_only`` instead (``get_read_session``): on PostgreSQL, one round trip each.
+
+The pool does not ping a connection each time it hands one out (a round trip per
+request): a session's first statement that finds its connection dropped (the
+database restarted, a proxy closed it) runs once more, on a fresh connection. Nothing
+can have been written by then; a connection lost later in a unit of work is a 503.
 """
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import structlog
-from sqlalchemy import event
+from sqlalchemy import Connection, Engine, event
 from sqlalchemy.exc import (
     DBAPIError,
     IntegrityError,
@@ -31,12 +38,46 @@ CONFLICT = "The request conflicts with existing data."
 
 
 WROTE = "wrote"
+EXECUTED = "executed"
+READ_ONLY = "read_only"
+# On PostgreSQL, a read-only session's statements run in autocommit: each is its own
+# transaction, with no BEGIN before it and no ROLLBACK after. (SQLite begins no
+# transaction for a read, and switching its mode would cost two calls to its thread.)
+AUTOCOMMIT = {"isolation_level": "AUTOCOMMIT"}
 
 
 class TrackedSession(Session):
     """A session that notes when it writes, so that a unit of work that only read
-    ends without a commit (closing it rolls back: one database round trip, not two).
+    ends without a commit (closing it rolls back: one database round trip, not two),
+    and that runs its first statement once more when the connection was dropped.
     """
+
+    def execute(self, *args: Any, **kwargs: Any) -> Any:
+        first = not self.info.get(EXECUTED, False)
+        try:
+            result = super().execute(*args, **kwargs)
+        except DBAPIError as exc:
+            if not (first and exc.connection_invalidated):
+                raise
+            logger.info("database_reconnecting", error=repr(exc))
+            # The pool has dropped its older connections too; this checks out a new one.
+            self.rollback()
+            if self.info.get(READ_ONLY, False):
+                _begin_read(self)
+            result = super().execute(*args, **kwargs)
+        self.info[EXECUTED] = True
+        return result
+
+
+def _autocommits(bind: Engine | Connection) -> bool:
+    """Whether reads on ``bind`` run in autocommit: on PostgreSQL, unless the session
+    was given a connection inside a transaction of its own (as the tests do)."""
+    return isinstance(bind, Engine) and bind.dialect.name == "postgresql"
+
+
+def _begin_read(session: Session) -> None:
+    if _autocommits(session.get_bind()):
+        session.connection(execution_options=AUTOCOMMIT)
 
 
 @event.listens_for(TrackedSession, "after_flush")
@@ -81,6 +122,30 @@ async def unit_of_work(
                 await session.commit()
         except IntegrityError as exc:
             raise ConflictError(CONFLICT) from exc
+        except SQLAlchemyError as exc:
+            if not _connection_lost(exc):
+                raise
+            logger.warning("database_failed", error=repr(exc))
+            raise ServiceUnavailableError(UNAVAILABLE) from exc
+
+
+@asynccontextmanager
+async def read_only(
+    sessions: async_sessionmaker[AsyncSession],
+) -> AsyncIterator[AsyncSession]:
+    """A session for reads that need no transaction; database failures are a 503.
+
+    Nothing is committed: whatever it is asked to write is rolled back when it closes.
+    """
+    async with sessions(info={READ_ONLY: True}) as session:
+        try:
+            if _autocommits(session.get_bind()):
+                await session.connection(execution_options=AUTOCOMMIT)
+        except (SQLAlchemyError, OSError) as exc:
+            logger.warning("database_unreachable", error=repr(exc))
+            raise ServiceUnavailableError(UNAVAILABLE) from exc
+        try:
+            yield session
         except SQLAlchemyError as exc:
             if not _connection_lost(exc):
                 raise
