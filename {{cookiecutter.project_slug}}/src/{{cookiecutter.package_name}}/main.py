@@ -175,6 +175,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[LifespanState]:
             await resources.enter_async_context(tracing(app.state.tracer_provider{{ ", db_engine" if cookiecutter.database != "none" }}))
 {% endif %}
 {% if cookiecutter.llm != "none" %}
+{% if cookiecutter.database != "none" %}
+        # Closed after the LLM service: the rows of its last calls are written on the way out.
+        usage_rows = await resources.enter_async_context(
+            DatabaseUsageRecorder(db_sessions, flush_seconds=settings.llm_usage_flush_seconds)
+        )
+{% endif %}
 {% if cookiecutter.database != "none" or cookiecutter.observability == "yes" %}
         llm_service = await resources.enter_async_context(
             open_llm_service(
@@ -182,7 +188,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[LifespanState]:
                 rate_limiter,
                 recorders=[
 {% if cookiecutter.database != "none" %}
-                    DatabaseUsageRecorder(db_sessions),
+                    usage_rows,
 {% endif %}
 {% if cookiecutter.observability == "yes" %}
                     app.state.llm_metrics,

@@ -258,6 +258,11 @@ class LLMCallRepository(Repository[LLMCall]):
 
     model = LLMCall
 
+    async def create_many(self, records: Sequence[LLMCall]) -> None:
+        """Insert ``records`` together (one statement per batch of rows on most drivers)."""
+        self.session.add_all(records)
+        await self.session.flush()
+
     @staticmethod
     def filters(*, first: date, last: date, caller: str | None = None) -> list[ColumnElement[bool]]:
         """Calls of the days ``first`` to ``last`` included; of ``caller``'s only, if given."""
