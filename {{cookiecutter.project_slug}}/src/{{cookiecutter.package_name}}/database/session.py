@@ -12,8 +12,9 @@ database restarted, a proxy closed it) runs once more, on a fresh connection. No
 can have been written by then; a connection lost later in a unit of work is a 503.
 """
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
 import structlog
@@ -53,9 +54,18 @@ class TrackedSession(Session):
     """
 
     def execute(self, *args: Any, **kwargs: Any) -> Any:
+        return self._once_more_if_dropped(partial(super().execute, *args, **kwargs))
+
+    def scalar(self, *args: Any, **kwargs: Any) -> Any:
+        return self._once_more_if_dropped(partial(super().scalar, *args, **kwargs))
+
+    def scalars(self, *args: Any, **kwargs: Any) -> Any:
+        return self._once_more_if_dropped(partial(super().scalars, *args, **kwargs))
+
+    def _once_more_if_dropped(self, run: Callable[[], Any]) -> Any:
         first = not self.info.get(EXECUTED, False)
         try:
-            result = super().execute(*args, **kwargs)
+            result = run()
         except DBAPIError as exc:
             if not (first and exc.connection_invalidated):
                 raise
@@ -64,7 +74,7 @@ class TrackedSession(Session):
             self.rollback()
             if self.info.get(READ_ONLY, False):
                 _begin_read(self)
-            result = super().execute(*args, **kwargs)
+            result = run()
         self.info[EXECUTED] = True
         return result
 
