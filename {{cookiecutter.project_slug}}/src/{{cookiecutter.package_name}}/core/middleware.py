@@ -1,7 +1,7 @@
 """Pure ASGI middleware (never ``BaseHTTPMiddleware``, which costs several times more).
 
-``EdgeMiddleware`` is the one middleware of the service: it does in one layer what
-would otherwise take six, because every layer costs calls per ASGI message:
+``EdgeMiddleware`` is the service's own middleware: it does in one layer what would
+otherwise take six, because every layer costs calls per ASGI message:
 
 - gives the request its ID: the ``X-Request-ID`` it came with when that is a valid
   UUID, a new one otherwise; echoes it in the response and sets the ``correlation_id``
@@ -253,7 +253,7 @@ class EdgeMiddleware:
         request_id = _request_id(head.request_id)
         correlation_id.set(request_id)
         origin = head.origin
-        # Not for a preflight request, whose answer has CORS headers of its own.
+        # None for a preflight request, whose answer has CORS headers of its own.
         cors = self.cors
 
         async def send_with_headers(message: Message) -> None:
