@@ -208,7 +208,7 @@ SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 async def get_read_session(sessions: SessionsDep) -> AsyncIterator[AsyncSession]:
-    """For routes that only read: no transaction, one round trip per query on PostgreSQL."""
+    """For routes that only read: nothing to commit, database failures a 503."""
     async with read_only(sessions) as session:
         yield session
 
