@@ -135,6 +135,10 @@ def make_settings(**overrides: Any) -> Settings:
 {% if cookiecutter.rag == "yes" %}
         embedding_provider="fake",
 {% endif %}
+{% if cookiecutter.llm != "none" and cookiecutter.database != "none" %}
+        # Each usage row written in its call: the tests read them right after it.
+        llm_usage_flush_seconds=0,
+{% endif %}
 {% if jwt %}
         # Cheap password hashes keep the suite fast; the service keeps strong defaults.
         password_hash_time_cost=1,

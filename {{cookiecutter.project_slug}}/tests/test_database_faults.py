@@ -265,3 +265,31 @@ async def test_a_connection_cut_before_the_commit_is_a_503_and_writes_nothing(
     assert ready.status_code == 200
     assert retried.status_code == 201
     assert await count_users(database, "ada@example.com") == 1
+
+
+{% if cookiecutter.auth != "none" %}
+async def test_a_dropped_connection_is_replaced_without_a_failed_request(
+    settings: Settings, serve: Serve, database: AsyncEngine, relay: Relay, admin: CreatedAdmin
+) -> None:
+{% else %}
+async def test_a_dropped_connection_is_replaced_without_a_failed_request(
+    settings: Settings, serve: Serve, database: AsyncEngine, relay: Relay
+) -> None:
+{% endif %}
+    """The pool hands out connections unchecked; a request's first statement that finds
+    its connection dropped (a database restart) runs once more on a fresh one."""
+    if database.dialect.name != "postgresql":
+        pytest.skip("SQLite runs inside the process: there is no connection to drop")
+
+    async with serve(create_app(through(relay, settings))) as client:
+{% if jwt %}
+        client.headers.update(bearer((await log_in(client, ADMIN_EMAIL))["access_token"]))
+{% elif cookiecutter.auth == "api_key" %}
+        client.headers["X-API-Key"] = admin.api_key
+{% endif %}
+        before = await client.get(USERS)
+        relay.cut()
+        after = await client.get(USERS)
+
+    assert before.status_code == 200
+    assert after.status_code == 200, after.text

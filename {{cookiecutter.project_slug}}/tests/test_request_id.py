@@ -1,8 +1,13 @@
-"""Each request carries an ID: accepted when valid, generated otherwise, echoed back."""
+"""Each request carries an ID: accepted when valid, generated otherwise, echoed back;
+every response carries the edge's headers, CORS's for the allowed origins."""
 
 from uuid import UUID, uuid4
 
 from httpx import AsyncClient
+
+from {{ cookiecutter.package_name }}.core.config import Settings
+from {{ cookiecutter.package_name }}.main import create_app
+from tests.conftest import Serve
 
 
 async def test_a_valid_incoming_request_id_is_echoed(client: AsyncClient) -> None:
@@ -33,3 +38,30 @@ async def test_responses_carry_timing_and_security_headers(client: AsyncClient) 
 
     assert response.headers["server-timing"].startswith("app;dur=")
     assert response.headers["x-content-type-options"] == "nosniff"
+
+
+ORIGIN = "https://app.example.com"
+
+
+async def test_cors_preflights_are_answered_for_allowed_origins_only(
+    settings: Settings, serve: Serve
+) -> None:
+    preflight = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "x-a"}
+    async with serve(create_app(settings.model_copy(update={"cors_origins": [ORIGIN]}))) as client:
+        allowed = await client.options("/health/live", headers={"Origin": ORIGIN, **preflight})
+        refused = await client.options(
+            "/health/live", headers={"Origin": "https://evil.example", **preflight}
+        )
+        simple = await client.get("/health/live", headers={"Origin": ORIGIN})
+        other = await client.get("/health/live", headers={"Origin": "https://evil.example"})
+
+    assert allowed.status_code == 200
+    assert allowed.headers["access-control-allow-origin"] == ORIGIN
+    assert allowed.headers["access-control-allow-credentials"] == "true"
+    assert allowed.headers["access-control-allow-headers"] == "x-a"
+    assert refused.status_code == 400
+    assert "access-control-allow-origin" not in refused.headers
+    assert simple.headers["access-control-allow-origin"] == ORIGIN
+    assert simple.headers["access-control-expose-headers"] == "X-Request-ID, Server-Timing"
+    assert simple.headers["vary"] == "Origin"
+    assert "access-control-allow-origin" not in other.headers

@@ -20,9 +20,7 @@ from typing import TypedDict
 {% if cookiecutter.redis == "yes" %}
 from arq.connections import ArqRedis
 {% endif %}
-from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 {% if cookiecutter.database != "none" %}
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 {% endif %}
@@ -39,9 +37,9 @@ from {{ cookiecutter.package_name }}.core.error_tracking import (
 {% endif %}
 from {{ cookiecutter.package_name }}.core.errors import problem_responses, register_error_handlers
 from {{ cookiecutter.package_name }}.core.health import HealthCheck, disk_space_check
-from {{ cookiecutter.package_name }}.core.logging import configure_logging
+from {{ cookiecutter.package_name }}.core.logging import AccessLog, configure_logging
 {% if cookiecutter.observability == "yes" %}
-from {{ cookiecutter.package_name }}.core.metrics import Metrics, MetricsMiddleware
+from {{ cookiecutter.package_name }}.core.metrics import Metrics
 {% endif %}
 from {{ cookiecutter.package_name }}.core.middleware import EdgeMiddleware
 {% if cookiecutter.oidc_signin == "yes" %}
@@ -192,6 +190,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[LifespanState]:
             await resources.enter_async_context(tracing(app.state.tracer_provider{{ ", db_engine" if cookiecutter.database != "none" }}))
 {% endif %}
 {% if cookiecutter.llm != "none" %}
+{% if cookiecutter.database != "none" %}
+        # Closed after the LLM service: the rows of its last calls are written on the way out.
+        usage_rows = await resources.enter_async_context(
+            DatabaseUsageRecorder(db_sessions, flush_seconds=settings.llm_usage_flush_seconds)
+        )
+{% endif %}
 {% if cookiecutter.database != "none" or cookiecutter.observability == "yes" %}
         llm_service = await resources.enter_async_context(
             open_llm_service(
@@ -199,7 +203,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[LifespanState]:
                 rate_limiter,
                 recorders=[
 {% if cookiecutter.database != "none" %}
-                    DatabaseUsageRecorder(db_sessions),
+                    usage_rows,
 {% endif %}
 {% if cookiecutter.observability == "yes" %}
                     app.state.llm_metrics,
@@ -294,27 +298,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(api_router, prefix="/api/v1", responses=problem_responses(400, 422))
 
-    # Added last runs first: CORS, then the request ID, then the edge.
-    app.add_middleware(
-        EdgeMiddleware,
-        max_body_bytes=settings.max_request_body_bytes,
-        timeout=settings.request_timeout,
-        body_timeout=settings.request_body_timeout,
-        max_header_bytes=settings.max_request_header_bytes,
-        max_headers=settings.max_request_headers,
-    )
-    app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
-    if settings.cors_origins:
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=settings.cors_origins,
-            allow_credentials=True,
-            allow_methods=["*"],
-            allow_headers=["*"],
-            expose_headers=["X-Request-ID", "Server-Timing"],
-        )
 {% if cookiecutter.observability == "yes" %}
-
     app.state.metrics = Metrics()
 {% if cookiecutter.llm != "none" %}
     app.state.llm_metrics = MetricsUsageRecorder(
@@ -322,8 +306,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
 {% endif %}
     app.include_router(metrics.router)
-    # Outermost, so the request count and latency include every other layer.
-    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+{% endif %}
+    # One pure-ASGI layer for the request ID, the limits, CORS, the headers, the access
+    # log{{ " and the metrics" if cookiecutter.observability == "yes" }} (core/middleware.py).
+    app.add_middleware(
+        EdgeMiddleware,
+        max_body_bytes=settings.max_request_body_bytes,
+        timeout=settings.request_timeout,
+        body_timeout=settings.request_body_timeout,
+        max_header_bytes=settings.max_request_header_bytes,
+        max_headers=settings.max_request_headers,
+        access_log=AccessLog(settings),
+        cors_origins=settings.cors_origins,
+{% if cookiecutter.observability == "yes" %}
+        metrics=app.state.metrics,
+{% endif %}
+    )
+{% if cookiecutter.observability == "yes" %}
     app.state.tracer_provider = None
     if (tracer_provider := create_tracer_provider(settings)) is not None:
         instrument_app(app, tracer_provider)

@@ -9,7 +9,7 @@ from httpx import ASGITransport, AsyncClient
 {% else %}
 from httpx import AsyncClient
 {% endif %}
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from {{ cookiecutter.package_name }}.core.config import Settings
@@ -250,6 +250,20 @@ async def test_a_report_of_every_caller_adds_them_all_up(session: AsyncSession) 
     assert everyone.total.requests == 2
     assert one.total.requests == 1
 {% endif %}
+
+
+async def test_rows_written_in_batches_are_all_stored_by_a_graceful_shutdown(
+    settings: Settings, serve: Serve, session: AsyncSession
+) -> None:
+    batched = settings.model_copy(update={"llm_usage_flush_seconds": 60})
+    async with serve(app_of(batched)) as client:
+        answered = [await client.post(COMPLETE, json={"prompt": "Hello?"}) for _ in range(3)]
+        # Off the request path: the rows wait for their batch.
+        waiting = await session.scalar(select(func.count()).select_from(LLMCall))
+
+    assert [response.status_code for response in answered] == [200, 200, 200]
+    assert waiting == 0
+    assert await session.scalar(select(func.count()).select_from(LLMCall)) == 3
 
 
 async def test_a_call_succeeds_even_when_it_cannot_be_stored(

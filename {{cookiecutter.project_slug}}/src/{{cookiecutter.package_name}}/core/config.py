@@ -337,6 +337,14 @@ class Settings(BaseSettings):
     llm_log_content: bool = Field(
         default=False, description="Also log prompts and answers: personal data, keep it off."
     )
+{% if cookiecutter.database != "none" %}
+    llm_usage_flush_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        le=60,
+        description="Usage rows wait at most this long to be written together; 0: each at once.",
+    )
+{% endif %}
     llm_health_check_reachability: bool = Field(
         default=False, description="/health/ready also asks each provider for its models."
     )

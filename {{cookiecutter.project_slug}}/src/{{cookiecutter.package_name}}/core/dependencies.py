@@ -90,7 +90,7 @@ from {{ cookiecutter.package_name }}.database.chunk_index_sqlite import SqliteCh
 from {{ cookiecutter.package_name }}.database.chunk_index_postgresql import PostgresChunkIndex
 {% endif %}
 {% if db %}
-from {{ cookiecutter.package_name }}.database.session import unit_of_work
+from {{ cookiecutter.package_name }}.database.session import read_only, unit_of_work
 {% endif %}
 {% if redis %}
 from {{ cookiecutter.package_name }}.jobs.arq_queue import JobQueue
@@ -123,7 +123,7 @@ from {{ cookiecutter.package_name }}.services.llm.tools import Toolbox, ToolCont
 from {{ cookiecutter.package_name }}.services.llm.usage_store import UsageReports
 {% endif %}
 {% if db %}
-from {{ cookiecutter.package_name }}.services.note_service import NoteService
+from {{ cookiecutter.package_name }}.services.note_service import NoteReader, NoteService
 {% endif %}
 {% if oidc %}
 from {{ cookiecutter.package_name }}.services.oidc_service import OidcService
@@ -221,6 +221,15 @@ async def get_session(sessions: SessionsDep) -> AsyncIterator[AsyncSession]:
 # scope="function" commits when the route returns, before the response is sent:
 # a failed commit reaches the client as a 409 or 503, never as a false success.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+async def get_read_session(sessions: SessionsDep) -> AsyncIterator[AsyncSession]:
+    """For routes that only read: nothing to commit, database failures a 503."""
+    async with read_only(sessions) as session:
+        yield session
+
+
+ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session, scope="function")]
 {% endif %}
 {% if auth %}
 {% if jwt %}
@@ -398,9 +407,17 @@ async def get_note_service(
     session: SessionDep, audit: AuditTrailDep, principal: PrincipalDep
 ) -> NoteService:
     return NoteService(session, audit, principal)
+
+
+async def get_note_reader(session: ReadSessionDep, principal: PrincipalDep) -> NoteReader:
+    return NoteReader(session, principal)
 {% else %}
 async def get_note_service(session: SessionDep, audit: AuditTrailDep) -> NoteService:
     return NoteService(session, audit)
+
+
+async def get_note_reader(session: ReadSessionDep) -> NoteReader:
+    return NoteReader(session)
 {% endif %}
 {% if jwt %}
 
@@ -464,6 +481,7 @@ JobQueueDep = Annotated[JobQueue, Depends(get_job_queue)]
 {% if db %}
 UserServiceDep = Annotated[UserService, Depends(get_user_service)]
 NoteServiceDep = Annotated[NoteService, Depends(get_note_service)]
+NoteReaderDep = Annotated[NoteReader, Depends(get_note_reader)]
 {% endif %}
 {% if jwt %}
 AuthServiceDep = Annotated[AuthService, Depends(get_auth_service)]

@@ -1,6 +1,6 @@
 """Prometheus metrics, served at ``/metrics``.
 
-``Metrics`` holds the HTTP metrics that ``MetricsMiddleware`` records and is
+``Metrics`` holds the HTTP metrics that the edge middleware records and is
 where other parts of the service register their own (``metrics.counter(...)``).
 Each app has its own registry, so tests can build as many apps as they like.
 
@@ -15,14 +15,13 @@ import atexit
 import os
 import shutil
 import tempfile
-import time
 from collections.abc import Sequence
 from typing import Literal
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 from starlette.routing import BaseRoute
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 MULTIPROC_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 
@@ -57,6 +56,9 @@ class Metrics:
         self.requests_in_progress = self.gauge(
             "http_requests_in_progress", "HTTP requests being answered.", mode="livesum"
         )
+        # The labelled children, looked up once per (method, route, status): a
+        # lookup takes a lock and builds a key, per metric and request.
+        self._request_children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 {% if cookiecutter.redis == "yes" %}
         self.jobs_queued = self.gauge(
             "jobs_queued", "Jobs waiting in the queue for a worker.", mode="livemostrecent"
@@ -88,6 +90,17 @@ class Metrics:
     ) -> Histogram:
         return Histogram(name, documentation, labelnames, registry=self.registry, buckets=buckets)
 
+    def record_request(self, scope: Scope, status: int, seconds: float) -> None:
+        """Count and time a request answered, by method, route template and status."""
+        key = (scope["method"], route_template(scope), status)
+        if (children := self._request_children.get(key)) is None:
+            labels = (key[0], key[1], str(status))
+            children = (self.requests.labels(*labels), self.request_duration.labels(*labels))
+            self._request_children[key] = children
+        requests, duration = children
+        requests.inc()
+        duration.observe(seconds)
+
     def render(self) -> bytes:
         """The exposition text: this process's values, or every worker's when there are several."""
         if not _multiprocess():
@@ -102,56 +115,14 @@ class Metrics:
             mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]  # unannotated
 
 
-class MetricsMiddleware:
-    """Pure ASGI: counts and times each request by method, route template and status."""
-
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
-        self.app = app
-        self.metrics = metrics
-        # The labelled children, looked up once per (method, route, status): a
-        # lookup takes a lock and builds a key, per metric and request.
-        self._children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        status = 500
-
-        async def send_with_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        in_progress = self.metrics.requests_in_progress
-        in_progress.inc()
-        start = time.perf_counter()
-        try:
-            await self.app(scope, receive, send_with_status)
-        finally:
-            in_progress.dec()
-            key = (scope["method"], self._route_template(scope), status)
-            if (children := self._children.get(key)) is None:
-                labels = (key[0], key[1], str(status))
-                children = (
-                    self.metrics.requests.labels(*labels),
-                    self.metrics.request_duration.labels(*labels),
-                )
-                self._children[key] = children
-            requests, duration = children
-            requests.inc()
-            duration.observe(time.perf_counter() - start)
-
-    def _route_template(self, scope: Scope) -> str:
-        """The matched route's path template ("/items/{item_id}"), bounded unlike raw paths."""
-        route: BaseRoute | None = scope.get("route")
-        if route is None:
-            return "unmatched"
-        # A route of an included router knows only its path within that router; FastAPI
-        # puts the context it matched, with the full path, in the scope. (Walking the
-        # app's routes for it instead costs tens of milliseconds per app.)
-        context = scope.get("fastapi", {}).get("effective_route_context")
-        path = getattr(context, "path", None) or getattr(route, "path", None)
-        return path if isinstance(path, str) else "unmatched"
+def route_template(scope: Scope) -> str:
+    """The matched route's path template ("/items/{item_id}"), bounded unlike raw paths."""
+    route: BaseRoute | None = scope.get("route")
+    if route is None:
+        return "unmatched"
+    # A route of an included router knows only its path within that router; FastAPI
+    # puts the context it matched, with the full path, in the scope. (Walking the
+    # app's routes for it instead costs tens of milliseconds per app.)
+    context = scope.get("fastapi", {}).get("effective_route_context")
+    path = getattr(context, "path", None) or getattr(route, "path", None)
+    return path if isinstance(path, str) else "unmatched"

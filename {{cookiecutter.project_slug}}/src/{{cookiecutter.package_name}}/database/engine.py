@@ -34,17 +34,15 @@ def create_engine(settings: Settings) -> AsyncEngine:
     # Statement parameters (emails, hashes) stay out of error messages and logs.
     common: dict[str, Any] = {"echo": settings.database_echo, "hide_parameters": True}
     if url.startswith("sqlite"):
+        # ``timeout`` is how long a writer waits for another one to finish. The pool does
+        # not roll back a connection handed back: its session or connection has ended its
+        # transaction already, and each call to SQLite is a hop to aiosqlite's thread.
 {% if cookiecutter.rag == "yes" and cookiecutter.database == "sqlite" %}
-        # ``timeout`` is how long a writer waits for another one to finish.
-        engine = create_async_engine(
-            url, **sqlite_driver(url, settings.database_connect_timeout), **common
-        )
+        driver = sqlite_driver(url, settings.database_connect_timeout)
 {% else %}
-        # ``timeout`` is how long a writer waits for another one to finish.
-        engine = create_async_engine(
-            url, connect_args={"timeout": settings.database_connect_timeout}, **common
-        )
+        driver = {"connect_args": {"timeout": settings.database_connect_timeout}}
 {% endif %}
+        engine = create_async_engine(url, pool_reset_on_return=None, **driver, **common)
         event.listen(engine.sync_engine, "connect", _enable_sqlite_pragmas)
         return engine
     return create_async_engine(
@@ -52,7 +50,8 @@ def create_engine(settings: Settings) -> AsyncEngine:
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_max_overflow,
         pool_timeout=settings.database_pool_timeout,
-        pool_pre_ping=True,
+        # No ping per checkout (a round trip per request): a session runs its first
+        # statement once more when it finds the connection dropped (database/session.py).
         connect_args={"timeout": settings.database_connect_timeout},
         **common,
     )

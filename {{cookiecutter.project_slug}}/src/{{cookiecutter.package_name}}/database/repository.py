@@ -8,11 +8,10 @@ end, or rolls everything back.
 """
 
 from collections.abc import Mapping, Sequence
-{% if cookiecutter.llm != "none" and jwt %}
+from dataclasses import dataclass
+{% if cookiecutter.llm != "none" %}
 from datetime import date, datetime
-{% elif cookiecutter.llm != "none" %}
-from datetime import date
-{% elif jwt %}
+{% else %}
 from datetime import datetime
 {% endif %}
 {% if cookiecutter.python_version == "3.11" %}
@@ -157,9 +156,58 @@ class UserRepository(Repository[User]):
         return conditions
 
 
+@dataclass(frozen=True, slots=True)
+class OwnerView:
+    id: UUID
+    email: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class NoteView:
+    """A note and its owner as read for a response: columns, not objects to track."""
+
+    id: UUID
+    owner_id: UUID
+    owner: OwnerView
+    title: str
+    body: str
+    created_at: datetime
+    updated_at: datetime
+
+
 class NoteRepository(Repository[Note]):
     model = Note
     load_options = (joinedload(Note.owner),)
+
+    async def view(self, note_id: UUID) -> NoteView | None:
+        """The note's columns and its owner's that a response shows, in one query."""
+        statement = (
+            select(
+                Note.owner_id,
+                User.email,
+                User.name,
+                Note.title,
+                Note.body,
+                Note.created_at,
+                Note.updated_at,
+            )
+            .join(Note.owner)
+            .where(Note.id == note_id)
+        )
+        row = (await self.session.execute(statement)).one_or_none()
+        if row is None:
+            return None
+        owner_id, email, name, title, body, created_at, updated_at = row
+        return NoteView(
+            id=note_id,
+            owner_id=owner_id,
+            owner=OwnerView(id=owner_id, email=email, name=name),
+            title=title,
+            body=body,
+            created_at=created_at,
+            updated_at=updated_at,
+        )
 
     @staticmethod
     def filters(
@@ -209,6 +257,11 @@ class LLMCallRepository(Repository[LLMCall]):
     """Append-only: the service writes one row per call, the usage report reads them."""
 
     model = LLMCall
+
+    async def create_many(self, records: Sequence[LLMCall]) -> None:
+        """Insert ``records`` together (one statement per batch of rows on most drivers)."""
+        self.session.add_all(records)
+        await self.session.flush()
 
     @staticmethod
     def filters(*, first: date, last: date, caller: str | None = None) -> list[ColumnElement[bool]]:

@@ -19,9 +19,37 @@ from {{ cookiecutter.package_name }}.core.errors import ForbiddenError, NotFound
 from {{ cookiecutter.package_name }}.core.errors import NotFoundError
 {% endif %}
 from {{ cookiecutter.package_name }}.database.models import Note
-from {{ cookiecutter.package_name }}.database.repository import NoteRepository, UserRepository
+from {{ cookiecutter.package_name }}.database.repository import (
+    NoteRepository,
+    NoteView,
+    UserRepository,
+)
 from {{ cookiecutter.package_name }}.models.requests import NoteCreate, NoteQuery, NoteUpdate
 from {{ cookiecutter.package_name }}.services.audit_trail import AuditTrail, snapshot
+
+
+class NoteReader:
+    """Reads of notes that need no transaction (on a ``read_only`` session)."""
+
+{% if cookiecutter.auth != "none" %}
+    def __init__(self, session: AsyncSession, principal: Principal) -> None:
+        self.notes = NoteRepository(session)
+        self.principal = principal
+
+    async def get(self, note_id: UUID) -> NoteView:
+        note = await self.notes.view(note_id)
+        if note is None or not self.principal.can_access(note.owner_id):
+            raise NotFoundError(f"No note with ID {note_id}.")
+        return note
+{% else %}
+    def __init__(self, session: AsyncSession) -> None:
+        self.notes = NoteRepository(session)
+
+    async def get(self, note_id: UUID) -> NoteView:
+        if (note := await self.notes.view(note_id)) is None:
+            raise NotFoundError(f"No note with ID {note_id}.")
+        return note
+{% endif %}
 
 
 class NoteService:

@@ -22,7 +22,7 @@ import json
 import logging
 import ssl
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from contextlib import AsyncExitStack, aclosing, asynccontextmanager
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -42,6 +42,7 @@ from purgatory.domain.model import OpenedState
 {% if cookiecutter.observability == "yes" %}
 from purgatory.typing import Hook
 {% endif %}
+from pydantic import SecretStr
 
 from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.core.errors import (
@@ -75,9 +76,6 @@ from {{ cookiecutter.package_name }}.models.llm import (
 )
 from {{ cookiecutter.package_name }}.services.llm.cache import ResponseCache
 from {{ cookiecutter.package_name }}.services.llm.catalog import service_tools
-{% if anthropic %}
-from {{ cookiecutter.package_name }}.services.llm.providers.anthropic import AnthropicProvider
-{% endif %}
 from {{ cookiecutter.package_name }}.services.llm.providers.base import (
     Completion,
     LLMProvider,
@@ -94,8 +92,6 @@ from {{ cookiecutter.package_name }}.services.llm.providers.base import (
 )
 from {{ cookiecutter.package_name }}.services.llm.providers.fake import FakeProvider
 {% if openai %}
-from {{ cookiecutter.package_name }}.services.llm.providers.openai import OpenAIProvider
-from {{ cookiecutter.package_name }}.services.llm.providers.openai_chat import OpenAIChatProvider
 {% endif %}
 from {{ cookiecutter.package_name }}.services.llm.quota import (
     LLMQuota,
@@ -858,22 +854,95 @@ class UnconfiguredProvider:
         return None
 
 
+class LazyProvider:
+    """A provider made on its first use, in a worker thread: importing a provider's SDK
+    takes a second or more, most of the service's cold start, and would hold up every
+    request on the event loop meanwhile."""
+
+    def __init__(
+        self, name: ProviderName, models: Sequence[str], make: Callable[[], LLMProvider]
+    ) -> None:
+        self.name = name
+        self.models = models
+        self._make = make
+        self._provider: LLMProvider | None = None
+        self._making = asyncio.Lock()
+
+    async def _ready(self) -> LLMProvider:
+        async with self._making:
+            if self._provider is None:
+                self._provider = await asyncio.to_thread(self._make)
+        return self._provider
+
+    async def complete(self, call: ProviderCall) -> Completion:
+        return await (self._provider or await self._ready()).complete(call)
+
+    def stream(self, call: ProviderCall) -> AsyncGenerator[StreamChunk]:
+        if self._provider is not None:
+            return self._provider.stream(call)
+        return self._first_stream(call)
+
+    async def _first_stream(self, call: ProviderCall) -> AsyncGenerator[StreamChunk]:
+        provider = await self._ready()
+        async with aclosing(provider.stream(call)) as chunks:
+            async for chunk in chunks:
+                yield chunk
+
+    async def count_tokens(self, call: ProviderCall) -> int | None:
+        return await (self._provider or await self._ready()).count_tokens(call)
+
+    async def check(self, *, reachability: bool) -> None:
+        await (self._provider or await self._ready()).check(reachability=reachability)
+
+    async def aclose(self) -> None:
+        if self._provider is not None:
+            await self._provider.aclose()
+{% if anthropic %}
+
+
+def _anthropic(settings: Settings, key: SecretStr, tls: ssl.SSLContext) -> LLMProvider:
+    """The Anthropic provider: its module, and the SDK, are imported here, on first use."""
+    from {{ cookiecutter.package_name }}.services.llm.providers.anthropic import (
+        AnthropicProvider,
+    )
+
+    return AnthropicProvider(settings, key, tls)
+{% endif %}
+{% if openai %}
+
+
+def _openai(settings: Settings, key: SecretStr, tls: ssl.SSLContext) -> LLMProvider:
+    """The OpenAI provider: its module, and the SDK, are imported here, on first use."""
+    if settings.openai_api == "chat_completions":
+        from {{ cookiecutter.package_name }}.services.llm.providers.openai_chat import (
+            OpenAIChatProvider,
+        )
+
+        return OpenAIChatProvider(settings, key, tls)
+    from {{ cookiecutter.package_name }}.services.llm.providers.openai import (
+        OpenAIProvider,
+    )
+
+    return OpenAIProvider(settings, key, tls)
+{% endif %}
+
+
 def _provider(name: ProviderName, settings: Settings, tls: ssl.SSLContext) -> LLMProvider:
 {% if anthropic %}
     if name == "anthropic":
         key = settings.anthropic_api_key
         if key is None or not key.get_secret_value():
             return UnconfiguredProvider(name, settings.anthropic_models, "ANTHROPIC_API_KEY")
-        return AnthropicProvider(settings, key, tls)
+        make = partial(_anthropic, settings, key, tls)
+        return LazyProvider(name, settings.anthropic_models, make)
 {% endif %}
 {% if openai %}
     if name == "openai":
         key = settings.openai_api_key
         if key is None or not key.get_secret_value():
             return UnconfiguredProvider(name, settings.openai_models, "OPENAI_API_KEY")
-        if settings.openai_api == "chat_completions":
-            return OpenAIChatProvider(settings, key, tls)
-        return OpenAIProvider(settings, key, tls)
+        make = partial(_openai, settings, key, tls)
+        return LazyProvider(name, settings.openai_models, make)
 {% endif %}
     return FakeProvider()
 

@@ -11,11 +11,15 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, status
 
 from {{ cookiecutter.package_name }}.core.authorization import Scope
-from {{ cookiecutter.package_name }}.core.dependencies import NoteServiceDep, require_scopes
+from {{ cookiecutter.package_name }}.core.dependencies import (
+    NoteReaderDep,
+    NoteServiceDep,
+    require_scopes,
+)
 {% else %}
 from fastapi import APIRouter, Query, status
 
-from {{ cookiecutter.package_name }}.core.dependencies import NoteServiceDep
+from {{ cookiecutter.package_name }}.core.dependencies import NoteReaderDep, NoteServiceDep
 {% endif %}
 from {{ cookiecutter.package_name }}.core.errors import problem_responses
 from {{ cookiecutter.package_name }}.models.requests import NoteCreate, NoteQuery, NoteUpdate
@@ -66,7 +70,7 @@ async def list_notes(query: Annotated[NoteQuery, Query()], notes: NoteServiceDep
 {% else %}
 @router.get("/{note_id}", summary="Get a note", responses=problem_responses(404))
 {% endif %}
-async def get_note(note_id: UUID, notes: NoteServiceDep) -> NoteResponse:
+async def get_note(note_id: UUID, notes: NoteReaderDep) -> NoteResponse:
     return NoteResponse.model_validate(await notes.get(note_id))
 
 
