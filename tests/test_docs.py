@@ -22,6 +22,7 @@ COMBINATIONS = [
         "llm": "anthropic_and_openai",
         "redis": "yes",
         "observability": "yes",
+        "rag": "yes",
     },
     {"auth": "api_key", "llm": "openai"},
     {"auth": "none", "database": "none", "llm": "none"},
@@ -41,6 +42,7 @@ ABSENT_WITHOUT: list[tuple[str, str, tuple[str, ...]]] = [
     ("auth", "jwt", ("X-API-Key", "/api-keys", "API keys")),
     ("auth", "api_key", ("JWT", "Bearer", "password", "refresh token")),
     ("oidc_signin", "no", ("OpenID", "OIDC", "/auth/oidc")),
+    ("rag", "no", ("/api/v1/documents", "rag.md", "EMBEDDING_", "sqlite-vec", "pgvector")),
 ]
 
 # The settings table quotes the code's own descriptions (a cache URL may name a Redis
@@ -171,6 +173,7 @@ def test_docs_describe_exactly_the_enabled_modules(
         "docs/decisions/0002-jwt-and-api-keys.md": answers["auth"] != "none",
         "docs/decisions/0003-llm-provider-abstraction.md": answers["llm"] != "none",
         "docs/decisions/0004-pure-asgi-middleware.md": True,
+        "docs/rag.md": answers["rag"] == "yes",
     }
     assert {name for name, present in expected.items() if present} == set(docs) - {"README.md"}
 

@@ -159,7 +159,7 @@ def validate(answers: Mapping[str, str]) -> list[str]:
         missing = [
             f"{option}=none"
             for option in ("database", "llm")
-            if answers[option] == "none"
+            if answers.get(option, "none") == "none"
         ]
         if missing:
             errors.append(

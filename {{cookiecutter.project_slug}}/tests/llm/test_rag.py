@@ -10,7 +10,11 @@ from typing import Any
 
 import pytest
 from httpx import AsyncClient
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from {{ cookiecutter.package_name }}.core.config import Settings
+from {{ cookiecutter.package_name }}.database.models import LLMCall
 from {{ cookiecutter.package_name }}.services.rag.service import NOTHING_FOUND
 {% if auth %}
 from tests.conftest import sign_up
@@ -167,6 +171,21 @@ async def test_a_deleted_document_is_gone_with_its_chunks(client: AsyncClient) -
 
     assert (await client.get(f"{DOCUMENTS}/{document['id']}")).status_code == 404
     assert await search(client, "cats purr sleep") == []
+
+
+async def test_embeddings_are_recorded_with_the_llm_calls_and_a_failure_is_a_503(
+    client: AsyncClient, stub: ProviderStub, session: AsyncSession, settings: Settings
+) -> None:
+    await ingest(client, "Cats", CATS)
+    [call] = await session.scalars(select(LLMCall).where(LLMCall.model == settings.embedding_model))
+    assert call.status == "ok"
+    assert call.input_tokens > 0
+
+    stub.embeddings.will(*[Reply(status=500)] * settings.llm_max_attempts)
+    response = await client.post(DOCUMENTS, json={"title": "Dogs", "content": "Dogs bark."})
+
+    assert response.status_code == 503
+    assert {hit["document_title"] for hit in await search(client, "dogs bark")} == {"Cats"}
 
 
 async def test_a_pdf_is_read(client: AsyncClient) -> None:

@@ -406,14 +406,14 @@ class Settings(BaseSettings):
         "unset: {{ "OPENAI_BASE_URL for openai, the provider's own otherwise" if cookiecutter.llm == "anthropic_and_openai" else "OPENAI_BASE_URL" }}.",
 {% endif %}
     )
-    embedding_api_key: SecretStr | None = Field(
 {% if cookiecutter.llm == "anthropic" %}
-        default=None, description="Voyage AI's API key."
+    embedding_api_key: SecretStr | None = Field(default=None, description="Voyage AI's API key.")
 {% else %}
+    embedding_api_key: SecretStr | None = Field(
         default=None,
         description="The embedding provider's key; for openai, OPENAI_API_KEY if unset.",
-{% endif %}
     )
+{% endif %}
     embedding_batch_size: int = Field(
         default=64, ge=1, le=1000, description="Texts per request to the embedding provider."
     )

@@ -14,8 +14,8 @@ from typing import Any
 from uuid import UUID
 
 import aiosqlite
-import sqlean
-import sqlite_vec
+import sqlean  # type: ignore[import-untyped]  # ships no type information
+import sqlite_vec  # type: ignore[import-untyped]  # nor does this one
 from sqlalchemy import make_url, text
 from sqlalchemy.dialects.sqlite.aiosqlite import AsyncAdapt_aiosqlite_dbapi
 from sqlalchemy.ext.asyncio import AsyncSession

@@ -29,8 +29,8 @@ from typing import Literal, Protocol
 import openai
 {% endif %}
 {% if anthropic %}
-import voyageai
 import voyageai.error
+from voyageai.client_async import AsyncClient as VoyageClient
 {% endif %}
 
 from {{ cookiecutter.package_name }}.core.config import Settings
@@ -168,7 +168,7 @@ class VoyageEmbedder:
     def __init__(self, settings: Settings, api_key: str) -> None:
         self.model = settings.embedding_model
         self._dimensions = settings.embedding_dimensions
-        self._client = voyageai.AsyncClient(
+        self._client = VoyageClient(
             api_key=api_key,
             max_retries=0,
             timeout=settings.llm_read_timeout,
