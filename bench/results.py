@@ -150,6 +150,9 @@ def write_rag_section(lines: list[str], args: argparse.Namespace, setup: str) ->
         "Against exact: for vector search, the share of its five hits as near as exact"
         " search's fifth (ties are common);",
         "for hybrid, the share of its five that hybrid over exact vector results also returns.",
+        "The stub's embeddings hash words and their trigrams: distances crowd together and",
+        "tie, the hard case for an HNSW graph (pgvector's, built with its defaults m=16,",
+        "ef_construction=64; searched with 100 candidates); a real model's vectors differ.",
         "",
         "```",
         *lines,
