@@ -199,6 +199,23 @@ async def test_a_pdf_is_read(client: AsyncClient) -> None:
 
 
 @pytest.mark.parametrize(
+    ("model", "status"), [("no-such-model", 400), ("gpt\u0000", 422), ("x" * 101, 422)]
+)
+async def test_an_answer_from_an_unknown_model_is_refused(
+    client: AsyncClient, primary: StubProvider, model: str, status: int
+) -> None:
+    await ingest(client, "Cats", CATS)
+
+    response = await client.post(ANSWER, json={"question": "Do cats purr?", "model": model})
+
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    if status == 400:
+        assert "choose one of" in response.json()["detail"]
+    assert primary.received == []
+
+
+@pytest.mark.parametrize(
     ("fields", "status", "detail"),
     [
         ({"content": "x" * 750_001}, 413, "larger than 750000 bytes"),

@@ -277,8 +277,9 @@ class RagService:
 
     async def answer(self, body: AnswerRequest) -> Answer:
         """The answer, to be streamed. Nothing similar enough: a short answer saying so,
-        and no model call.
+        and no model call. An unknown model is refused before anything is searched.
         """
+        self._llm.check_model(body.model)
         top_k = body.top_k or self._settings.rag_top_k
         found = [
             item
