@@ -1,23 +1,48 @@
 {% set auth = cookiecutter.auth != "none" %}
+{% set redis = cookiecutter.redis == "yes" %}
 """Retrieval: documents ingested, found by meaning and by words, answers with sources.
 
 The stub embeds deterministically, texts that share words or parts of words near
 each other: what a test finds is what a real model would find too, for these texts.
+{% if redis %}
+Each document the client ingests is indexed by the real worker, in the test's
+transaction, before the response comes back.
+{% endif %}
 """
 
 import base64
+{% if redis %}
+from collections.abc import AsyncIterator
+{% endif %}
 from typing import Any
 
 import pytest
+{% if redis %}
+from httpx import AsyncClient, Response
+{% else %}
 from httpx import AsyncClient
+{% endif %}
 from sqlalchemy import select
+{% if redis %}
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
+{% else %}
 from sqlalchemy.ext.asyncio import AsyncSession
+{% endif %}
 
 from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.database.models import LLMCall
+{% if redis %}
+from {{ cookiecutter.package_name }}.jobs.ingestion import open_indexer
+from {{ cookiecutter.package_name }}.jobs.worker import create_worker
+from {{ cookiecutter.package_name }}.services.rag.indexing import DocumentIndexer
+{% endif %}
 from {{ cookiecutter.package_name }}.services.rag.service import NOTHING_FOUND
-{% if auth %}
+{% if auth and redis %}
+from tests.conftest import JoinedSession, sign_up
+{% elif auth %}
 from tests.conftest import sign_up
+{% elif redis %}
+from tests.conftest import JoinedSession
 {% endif %}
 from tests.llm.conftest import sse_events
 from tests.llm.stub import ProviderStub, Reply, StubProvider
@@ -42,11 +67,59 @@ DATABASES = """# Databases
 
 SQLite keeps a whole database in one file; PostgreSQL runs as a server.
 """
+{% if redis %}
+
+
+@pytest.fixture
+async def indexer(
+    settings: Settings, connection: AsyncConnection
+) -> AsyncIterator[DocumentIndexer]:
+    """What the ingestion job uses, on sessions in the test's transaction (as the app's)."""
+    sessions = async_sessionmaker(
+        bind=connection,
+        expire_on_commit=False,
+        join_transaction_mode="create_savepoint",
+        sync_session_class=JoinedSession,
+    )
+    async with open_indexer(settings, sessions) as indexer:
+        yield indexer
+
+
+@pytest.fixture
+def client(client: AsyncClient, settings: Settings, indexer: DocumentIndexer) -> AsyncClient:
+    """The client; after each document it ingests, the real worker runs the queued jobs."""
+
+    async def run_worker(response: Response) -> None:
+        request = response.request
+        if request.method == "POST" and request.url.path == DOCUMENTS:
+            worker = create_worker(
+                settings,
+                burst=True,
+                handle_signals=False,
+                poll_delay=0,
+                ctx={"indexer": indexer},
+                on_startup=None,
+                on_shutdown=None,
+            )
+            try:
+                await worker.main()
+            finally:
+                await worker.close()
+
+    client.event_hooks["response"].append(run_worker)
+    return client
+{% endif %}
 
 
 async def ingest(client: AsyncClient, title: str, content: str, **fields: Any) -> dict[str, Any]:
     response = await client.post(DOCUMENTS, json={"title": title, "content": content, **fields})
+{% if redis %}
+    assert response.status_code == 202, response.text
+    assert response.json()["status"] == "pending"
+    response = await client.get(f"{DOCUMENTS}/{response.json()['id']}")
+{% else %}
     assert response.status_code == 201, response.text
+{% endif %}
     document: dict[str, Any] = response.json()
     return document
 
@@ -184,8 +257,19 @@ async def test_embeddings_are_recorded_with_the_llm_calls_and_a_failure_is_a_503
     stub.embeddings.will(*[Reply(status=500)] * settings.llm_max_attempts)
     response = await client.post(DOCUMENTS, json={"title": "Dogs", "content": "Dogs bark."})
 
+{% if redis %}
+    assert response.status_code == 202
+    failed = (await client.get(f"{DOCUMENTS}/{response.json()['id']}")).json()
+    assert failed["status"] == "failed"
+    assert failed["error"] == "The embedding provider could not answer; try again later."
+    assert {hit["document_title"] for hit in await search(client, "dogs bark")} == {"Cats"}
+
+    # The same text again is tried again.
+    assert (await ingest(client, "Dogs", "Dogs bark."))["status"] == "ready"
+{% else %}
     assert response.status_code == 503
     assert {hit["document_title"] for hit in await search(client, "dogs bark")} == {"Cats"}
+{% endif %}
 
 
 async def test_a_pdf_is_read(client: AsyncClient) -> None:
@@ -244,7 +328,7 @@ async def test_a_caller_never_finds_another_callers_documents(client: AsyncClien
     theirs = await client.post(
         DOCUMENTS, json={"title": "Diary", "content": CATS}, headers=member.headers
     )
-    assert theirs.status_code == 201
+    assert theirs.status_code == {{ 202 if redis else 201 }}
 
     assert await search(client, "cats purr sleep") == []
     assert (await client.get(f"{DOCUMENTS}/{theirs.json()['id']}")).status_code == 404
