@@ -30,22 +30,29 @@ from sqlalchemy.ext.asyncio import AsyncSession
 {% endif %}
 
 from {{ cookiecutter.package_name }}.core.config import Settings
-from {{ cookiecutter.package_name }}.database.models import LLMCall
 {% if redis %}
+from {{ cookiecutter.package_name }}.database.models import Document, LLMCall
 from {{ cookiecutter.package_name }}.jobs.ingestion import open_indexer
 from {{ cookiecutter.package_name }}.jobs.worker import create_worker
+from {{ cookiecutter.package_name }}.main import create_app
 from {{ cookiecutter.package_name }}.services.rag.indexing import DocumentIndexer
-{% endif %}
+from {{ cookiecutter.package_name }}.services.rag.service import NOTHING_FOUND, QUEUE_DOWN
+{% else %}
+from {{ cookiecutter.package_name }}.database.models import LLMCall
 from {{ cookiecutter.package_name }}.services.rag.service import NOTHING_FOUND
+{% endif %}
 {% if auth and redis %}
-from tests.conftest import JoinedSession, sign_up
+from tests.conftest import JoinedSession, Serve, sign_up
 {% elif auth %}
 from tests.conftest import sign_up
 {% elif redis %}
-from tests.conftest import JoinedSession
+from tests.conftest import JoinedSession, Serve
 {% endif %}
 from tests.llm.conftest import sse_events
 from tests.llm.stub import ProviderStub, Reply, StubProvider
+{% if redis %}
+from tests.test_job_limits import credentials_of
+{% endif %}
 
 ONE_PROVIDER = True
 DOCUMENTS = "/api/v1/documents"
@@ -246,7 +253,7 @@ async def test_a_deleted_document_is_gone_with_its_chunks(client: AsyncClient) -
     assert await search(client, "cats purr sleep") == []
 
 
-async def test_embeddings_are_recorded_with_the_llm_calls_and_a_failure_is_a_503(
+async def test_embeddings_are_recorded_with_the_llm_calls_and_a_failure_{{ "fails_the_document" if redis else "is_a_503" }}(
     client: AsyncClient, stub: ProviderStub, session: AsyncSession, settings: Settings
 ) -> None:
     await ingest(client, "Cats", CATS)
@@ -269,6 +276,23 @@ async def test_embeddings_are_recorded_with_the_llm_calls_and_a_failure_is_a_503
 {% else %}
     assert response.status_code == 503
     assert {hit["document_title"] for hit in await search(client, "dogs bark")} == {"Cats"}
+{% endif %}
+{% if redis %}
+
+
+async def test_a_document_fails_when_the_job_queue_is_down(
+    client: AsyncClient, settings: Settings, serve: Serve, session: AsyncSession
+) -> None:
+    nowhere = settings.model_copy(update={"redis_url": "redis://127.0.0.1:1/0"})
+
+    async with serve(create_app(nowhere)) as without_redis:
+        without_redis.headers.update(credentials_of(client))
+        response = await without_redis.post(DOCUMENTS, json={"title": "Cats", "content": CATS})
+
+    assert response.status_code == 503
+    document = await session.scalar(select(Document).where(Document.title == "Cats"))
+    assert document is not None
+    assert (document.status, document.error) == ("failed", QUEUE_DOWN)
 {% endif %}
 
 
