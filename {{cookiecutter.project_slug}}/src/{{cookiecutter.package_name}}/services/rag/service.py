@@ -15,10 +15,11 @@ Ingesting a document extracts its text and cuts it into chunks in a worker threa
 then stores the document, its chunks and their index entries in one unit of work: a
 search sees the old chunks or the new ones, never half of them. The same text again
 (by SHA-256) changes nothing.
-{% endif %} A search embeds the query, asks the chunk index for
-the nearest chunks and for those matching its words, and fuses both rankings by
-reciprocal rank fusion. An answer gives the model the chunks that are similar
-enough as numbered sources, and says so instead when none is.
+{% endif %}
+A search embeds the query, asks the chunk index for the nearest chunks and for those
+matching its words, and fuses both rankings by reciprocal rank fusion. An answer
+gives the model the chunks that are similar enough as numbered sources, and says so
+instead when none is.
 """
 
 import asyncio
@@ -237,6 +238,7 @@ class RagService:
             document = await self._stored(
                 session,
                 body,
+                known,
                 {
                     "content_hash": content_hash,
                     "status": DocumentStatus.PENDING,
@@ -268,9 +270,14 @@ class RagService:
             [piece.text for piece in pieces], self._caller, "document"
         )
         async with unit_of_work(self._sessions) as session:
+            # Found again: another request may have stored the same title meanwhile.
+            known = await DocumentRepository(session).find(
+                body.collection, self._owner_id, body.title
+            )
             document = await self._stored(
                 session,
                 body,
+                known,
                 {
                     "content_hash": content_hash,
                     "status": DocumentStatus.READY,
@@ -282,12 +289,16 @@ class RagService:
 {% endif %}
 
     async def _stored(
-        self, session: AsyncSession, body: DocumentCreate, values: dict[str, object]
+        self,
+        session: AsyncSession,
+        body: DocumentCreate,
+        document: Document | None,
+        values: dict[str, object],
     ) -> Document:
-        """The document of the body's title, created or updated with ``values``."""
+        """``document`` (the body's title's, if there is one) updated with ``values``, or
+        created with them.
+        """
         documents = DocumentRepository(session)
-        # Found again: another request may have stored the same title meanwhile.
-        document = await documents.find(body.collection, self._owner_id, body.title)
         values = {"media_type": body.media_type.value, **values}
         if document is None:
             return await documents.create(
