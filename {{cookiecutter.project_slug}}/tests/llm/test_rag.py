@@ -42,11 +42,11 @@ from {{ cookiecutter.package_name }}.database.models import LLMCall
 from {{ cookiecutter.package_name }}.services.rag.service import NOTHING_FOUND
 {% endif %}
 {% if auth and redis %}
-from tests.conftest import JoinedSession, Serve, sign_up
+from tests.conftest import JoinedSession, Serve, app_of, sign_up
 {% elif auth %}
 from tests.conftest import sign_up
 {% elif redis %}
-from tests.conftest import JoinedSession, Serve
+from tests.conftest import JoinedSession, Serve, app_of
 {% endif %}
 from tests.llm.conftest import sse_events
 from tests.llm.stub import ProviderStub, Reply, StubProvider
@@ -293,6 +293,28 @@ async def test_a_document_fails_when_the_job_queue_is_down(
     document = await session.scalar(select(Document).where(Document.title == "Cats"))
     assert document is not None
     assert (document.status, document.error) == ("failed", QUEUE_DOWN)
+
+
+@pytest.mark.own_database  # the worker reads what the app committed
+async def test_the_worker_indexes_documents_through_connections_of_its_own(
+    client: AsyncClient, settings: Settings, serve: Serve
+) -> None:
+    async with serve(app_of(settings)) as app:
+        app.headers.update(credentials_of(client))
+        accepted = await app.post(DOCUMENTS, json={"title": "Cats", "content": CATS})
+        assert accepted.status_code == 202
+
+        # As `uv run {{ cookiecutter.project_slug }}-worker` runs it, until the queue is empty.
+        worker = create_worker(settings, burst=True, handle_signals=False, poll_delay=0)
+        try:
+            await worker.main()
+        finally:
+            await worker.close()
+
+        document = await app.get(f"{DOCUMENTS}/{accepted.json()['id']}")
+        assert document.json()["status"] == "ready"
+        [best, *_] = await search(app, "why does my cat purr")
+        assert "purrs" in best["text"]
 {% endif %}
 
 
