@@ -6,7 +6,7 @@ the enabled modules, hands them to requests through the lifespan state, and
 closes them on shutdown. Serve it with ``uv run {{ cookiecutter.project_slug }}``.
 """
 
-{% if cookiecutter.auth in ["jwt", "jwt_and_api_key"] or cookiecutter.rag == "yes" %}
+{% if cookiecutter.auth in ["jwt", "jwt_and_api_key"] or (cookiecutter.rag == "yes" and cookiecutter.redis == "no") %}
 import asyncio
 {% endif %}
 from collections.abc import AsyncIterator
@@ -84,7 +84,7 @@ from {{ cookiecutter.package_name }}.services.llm.telemetry import MetricsUsageR
 {% if cookiecutter.llm != "none" and cookiecutter.database != "none" %}
 from {{ cookiecutter.package_name }}.services.llm.usage_store import DatabaseUsageRecorder
 {% endif %}
-{% if cookiecutter.rag == "yes" %}
+{% if cookiecutter.rag == "yes" and cookiecutter.redis == "no" %}
 from {{ cookiecutter.package_name }}.services.rag.chunking import Chunker
 {% endif %}
 
@@ -137,7 +137,7 @@ class LifespanState(TypedDict):
 {% if cookiecutter.llm != "none" %}
     llm_service: LLMService
 {% endif %}
-{% if cookiecutter.rag == "yes" %}
+{% if cookiecutter.rag == "yes" and cookiecutter.redis == "no" %}
     chunker: Chunker
 {% endif %}
 {% if cookiecutter.auth in ["jwt", "jwt_and_api_key"] %}
@@ -220,7 +220,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[LifespanState]:
 {% endif %}
         health_checks["llm"] = llm_service.check_readiness
 {% endif %}
-{% if cookiecutter.rag == "yes" %}
+{% if cookiecutter.rag == "yes" and cookiecutter.redis == "no" %}
         # Loads its tokenizer's vocabulary: off the event loop.
         chunker = await asyncio.to_thread(
             Chunker, settings.rag_chunk_tokens, settings.rag_chunk_overlap
@@ -258,7 +258,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[LifespanState]:
 {% if cookiecutter.llm != "none" %}
             llm_service=llm_service,
 {% endif %}
-{% if cookiecutter.rag == "yes" %}
+{% if cookiecutter.rag == "yes" and cookiecutter.redis == "no" %}
             chunker=chunker,
 {% endif %}
 {% if cookiecutter.auth in ["jwt", "jwt_and_api_key"] %}

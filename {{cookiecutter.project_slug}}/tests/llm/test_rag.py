@@ -1,26 +1,58 @@
 {% set auth = cookiecutter.auth != "none" %}
+{% set redis = cookiecutter.redis == "yes" %}
 """Retrieval: documents ingested, found by meaning and by words, answers with sources.
 
 The stub embeds deterministically, texts that share words or parts of words near
 each other: what a test finds is what a real model would find too, for these texts.
+{% if redis %}
+Each document the client ingests is indexed by the real worker, in the test's
+transaction, before the response comes back.
+{% endif %}
 """
 
 import base64
+{% if redis %}
+from collections.abc import AsyncIterator
+{% endif %}
 from typing import Any
 
 import pytest
+{% if redis %}
+from httpx import AsyncClient, Response
+{% else %}
 from httpx import AsyncClient
+{% endif %}
 from sqlalchemy import select
+{% if redis %}
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
+{% else %}
 from sqlalchemy.ext.asyncio import AsyncSession
+{% endif %}
 
 from {{ cookiecutter.package_name }}.core.config import Settings
+{% if redis %}
+from {{ cookiecutter.package_name }}.database.models import Document, LLMCall
+from {{ cookiecutter.package_name }}.jobs.ingestion import open_indexer
+from {{ cookiecutter.package_name }}.jobs.worker import create_worker
+from {{ cookiecutter.package_name }}.main import create_app
+from {{ cookiecutter.package_name }}.services.rag.indexing import DocumentIndexer
+from {{ cookiecutter.package_name }}.services.rag.service import NOTHING_FOUND, QUEUE_DOWN
+{% else %}
 from {{ cookiecutter.package_name }}.database.models import LLMCall
 from {{ cookiecutter.package_name }}.services.rag.service import NOTHING_FOUND
-{% if auth %}
+{% endif %}
+{% if auth and redis %}
+from tests.conftest import JoinedSession, Serve, app_of, sign_up
+{% elif auth %}
 from tests.conftest import sign_up
+{% elif redis %}
+from tests.conftest import JoinedSession, Serve, app_of
 {% endif %}
 from tests.llm.conftest import sse_events
 from tests.llm.stub import ProviderStub, Reply, StubProvider
+{% if redis %}
+from tests.test_job_limits import credentials_of
+{% endif %}
 
 ONE_PROVIDER = True
 DOCUMENTS = "/api/v1/documents"
@@ -42,11 +74,59 @@ DATABASES = """# Databases
 
 SQLite keeps a whole database in one file; PostgreSQL runs as a server.
 """
+{% if redis %}
+
+
+@pytest.fixture
+async def indexer(
+    settings: Settings, connection: AsyncConnection
+) -> AsyncIterator[DocumentIndexer]:
+    """What the ingestion job uses, on sessions in the test's transaction (as the app's)."""
+    sessions = async_sessionmaker(
+        bind=connection,
+        expire_on_commit=False,
+        join_transaction_mode="create_savepoint",
+        sync_session_class=JoinedSession,
+    )
+    async with open_indexer(settings, sessions) as indexer:
+        yield indexer
+
+
+@pytest.fixture
+def client(client: AsyncClient, settings: Settings, indexer: DocumentIndexer) -> AsyncClient:
+    """The client; after each document it ingests, the real worker runs the queued jobs."""
+
+    async def run_worker(response: Response) -> None:
+        request = response.request
+        if request.method == "POST" and request.url.path == DOCUMENTS:
+            worker = create_worker(
+                settings,
+                burst=True,
+                handle_signals=False,
+                poll_delay=0,
+                ctx={"indexer": indexer},
+                on_startup=None,
+                on_shutdown=None,
+            )
+            try:
+                await worker.main()
+            finally:
+                await worker.close()
+
+    client.event_hooks["response"].append(run_worker)
+    return client
+{% endif %}
 
 
 async def ingest(client: AsyncClient, title: str, content: str, **fields: Any) -> dict[str, Any]:
     response = await client.post(DOCUMENTS, json={"title": title, "content": content, **fields})
+{% if redis %}
+    assert response.status_code == 202, response.text
+    assert response.json()["status"] == "pending"
+    response = await client.get(f"{DOCUMENTS}/{response.json()['id']}")
+{% else %}
     assert response.status_code == 201, response.text
+{% endif %}
     document: dict[str, Any] = response.json()
     return document
 
@@ -173,7 +253,7 @@ async def test_a_deleted_document_is_gone_with_its_chunks(client: AsyncClient) -
     assert await search(client, "cats purr sleep") == []
 
 
-async def test_embeddings_are_recorded_with_the_llm_calls_and_a_failure_is_a_503(
+async def test_embeddings_are_recorded_with_the_llm_calls_and_a_failure_{{ "fails_the_document" if redis else "is_a_503" }}(
     client: AsyncClient, stub: ProviderStub, session: AsyncSession, settings: Settings
 ) -> None:
     await ingest(client, "Cats", CATS)
@@ -184,8 +264,58 @@ async def test_embeddings_are_recorded_with_the_llm_calls_and_a_failure_is_a_503
     stub.embeddings.will(*[Reply(status=500)] * settings.llm_max_attempts)
     response = await client.post(DOCUMENTS, json={"title": "Dogs", "content": "Dogs bark."})
 
+{% if redis %}
+    assert response.status_code == 202
+    failed = (await client.get(f"{DOCUMENTS}/{response.json()['id']}")).json()
+    assert failed["status"] == "failed"
+    assert failed["error"] == "The embedding provider could not answer; try again later."
+    assert {hit["document_title"] for hit in await search(client, "dogs bark")} == {"Cats"}
+
+    # The same text again is tried again.
+    assert (await ingest(client, "Dogs", "Dogs bark."))["status"] == "ready"
+{% else %}
     assert response.status_code == 503
     assert {hit["document_title"] for hit in await search(client, "dogs bark")} == {"Cats"}
+{% endif %}
+{% if redis %}
+
+
+async def test_a_document_fails_when_the_job_queue_is_down(
+    client: AsyncClient, settings: Settings, serve: Serve, session: AsyncSession
+) -> None:
+    nowhere = settings.model_copy(update={"redis_url": "redis://127.0.0.1:1/0"})
+
+    async with serve(create_app(nowhere)) as without_redis:
+        without_redis.headers.update(credentials_of(client))
+        response = await without_redis.post(DOCUMENTS, json={"title": "Cats", "content": CATS})
+
+    assert response.status_code == 503
+    document = await session.scalar(select(Document).where(Document.title == "Cats"))
+    assert document is not None
+    assert (document.status, document.error) == ("failed", QUEUE_DOWN)
+
+
+@pytest.mark.own_database  # the worker reads what the app committed
+async def test_the_worker_indexes_documents_through_connections_of_its_own(
+    client: AsyncClient, settings: Settings, serve: Serve
+) -> None:
+    async with serve(app_of(settings)) as app:
+        app.headers.update(credentials_of(client))
+        accepted = await app.post(DOCUMENTS, json={"title": "Cats", "content": CATS})
+        assert accepted.status_code == 202
+
+        # As `uv run {{ cookiecutter.project_slug }}-worker` runs it, until the queue is empty.
+        worker = create_worker(settings, burst=True, handle_signals=False, poll_delay=0)
+        try:
+            await worker.main()
+        finally:
+            await worker.close()
+
+        document = await app.get(f"{DOCUMENTS}/{accepted.json()['id']}")
+        assert document.json()["status"] == "ready"
+        [best, *_] = await search(app, "why does my cat purr")
+        assert "purrs" in best["text"]
+{% endif %}
 
 
 async def test_a_pdf_is_read(client: AsyncClient) -> None:
@@ -196,6 +326,23 @@ async def test_a_pdf_is_read(client: AsyncClient) -> None:
     assert response.json()["media_type"] == "application/pdf"
     [hit] = await search(client, "otters")
     assert "Otters hold hands" in hit["text"]
+
+
+@pytest.mark.parametrize(
+    ("model", "status"), [("no-such-model", 400), ("gpt\u0000", 422), ("x" * 101, 422)]
+)
+async def test_an_answer_from_an_unknown_model_is_refused(
+    client: AsyncClient, primary: StubProvider, model: str, status: int
+) -> None:
+    await ingest(client, "Cats", CATS)
+
+    response = await client.post(ANSWER, json={"question": "Do cats purr?", "model": model})
+
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    if status == 400:
+        assert "choose one of" in response.json()["detail"]
+    assert primary.received == []
 
 
 @pytest.mark.parametrize(
@@ -227,7 +374,7 @@ async def test_a_caller_never_finds_another_callers_documents(client: AsyncClien
     theirs = await client.post(
         DOCUMENTS, json={"title": "Diary", "content": CATS}, headers=member.headers
     )
-    assert theirs.status_code == 201
+    assert theirs.status_code == {{ 202 if redis else 201 }}
 
     assert await search(client, "cats purr sleep") == []
     assert (await client.get(f"{DOCUMENTS}/{theirs.json()['id']}")).status_code == 404

@@ -32,6 +32,9 @@ from typing import Annotated, TypeVar
 {% else %}
 from typing import Annotated
 {% endif %}
+{% if rag and redis %}
+from uuid import UUID
+{% endif %}
 
 {% if auth %}
 import structlog
@@ -94,6 +97,9 @@ from {{ cookiecutter.package_name }}.database.session import read_only, unit_of_
 {% endif %}
 {% if redis %}
 from {{ cookiecutter.package_name }}.jobs.arq_queue import JobQueue
+{% if rag %}
+from {{ cookiecutter.package_name }}.jobs.ingestion import index_document
+{% endif %}
 {% else %}
 from {{ cookiecutter.package_name }}.jobs.background_queue import JobQueue
 {% endif %}
@@ -128,7 +134,9 @@ from {{ cookiecutter.package_name }}.services.note_service import NoteReader, No
 {% if oidc %}
 from {{ cookiecutter.package_name }}.services.oidc_service import OidcService
 {% endif %}
-{% if rag %}
+{% if rag and redis %}
+from {{ cookiecutter.package_name }}.services.rag.service import RagService
+{% elif rag %}
 from {{ cookiecutter.package_name }}.services.rag.chunking import Chunker
 from {{ cookiecutter.package_name }}.services.rag.service import RagService
 {% endif %}
@@ -183,7 +191,7 @@ get_oidc_client = from_lifespan("oidc_client", OidcClient)
 {% if llm %}
 get_llm_service = from_lifespan("llm_service", LLMService)
 {% endif %}
-{% if rag %}
+{% if rag and not redis %}
 get_chunker = from_lifespan("chunker", Chunker)
 {% endif %}
 
@@ -206,7 +214,7 @@ OidcClientDep = Annotated[OidcClient, Depends(get_oidc_client)]
 {% if llm %}
 LLMServiceDep = Annotated[LLMService, Depends(get_llm_service)]
 {% endif %}
-{% if rag %}
+{% if rag and not redis %}
 ChunkerDep = Annotated[Chunker, Depends(get_chunker)]
 {% endif %}
 {% if db %}
@@ -503,24 +511,54 @@ ConversationServiceDep = Annotated[ConversationService, Depends(get_conversation
 async def get_rag_service(
     sessions: SessionsDep,
     llm: LLMServiceDep,
+{% if not redis %}
     chunker: ChunkerDep,
+{% endif %}
     settings: SettingsDep,
     caller: CallerIdDep,
     principal: PrincipalDep,
+{% if redis %}
+    request: Request,
+) -> RagService:
+    """Retrieval for the caller: their own documents only, ingested by the job queue."""
+    index = {{ "SqliteChunkIndex" if cookiecutter.database == "sqlite" else "PostgresChunkIndex" }}()
+    queue = await get_shared_job_queue(request)
+
+    async def schedule(document_id: UUID) -> None:
+        await queue.enqueue(index_document, str(document_id), caller)
+
+    return RagService(sessions, llm, index, settings, caller, principal, schedule)
+{% else %}
 ) -> RagService:
     """Retrieval for the caller: their own documents only."""
     index = {{ "SqliteChunkIndex" if cookiecutter.database == "sqlite" else "PostgresChunkIndex" }}()
     return RagService(sessions, llm, index, chunker, settings, caller, principal)
+{% endif %}
 {% else %}
 async def get_rag_service(
     sessions: SessionsDep,
     llm: LLMServiceDep,
+{% if not redis %}
     chunker: ChunkerDep,
+{% endif %}
     settings: SettingsDep,
     caller: CallerIdDep,
+{% if redis %}
+    request: Request,
+) -> RagService:
+    """Retrieval, its documents ingested by the job queue."""
+    index = {{ "SqliteChunkIndex" if cookiecutter.database == "sqlite" else "PostgresChunkIndex" }}()
+    queue = await get_shared_job_queue(request)
+
+    async def schedule(document_id: UUID) -> None:
+        await queue.enqueue(index_document, str(document_id), caller)
+
+    return RagService(sessions, llm, index, settings, caller, schedule)
+{% else %}
 ) -> RagService:
     index = {{ "SqliteChunkIndex" if cookiecutter.database == "sqlite" else "PostgresChunkIndex" }}()
     return RagService(sessions, llm, index, chunker, settings, caller)
+{% endif %}
 {% endif %}
 
 

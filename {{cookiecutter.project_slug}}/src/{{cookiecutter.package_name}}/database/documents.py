@@ -1,9 +1,17 @@
 """Data access for retrieval: documents, their chunks, and the chunks found for a query."""
 
+{% if cookiecutter.redis == "yes" %}
+from collections.abc import Mapping, Sequence
+{% else %}
 from collections.abc import Sequence
+{% endif %}
 from uuid import UUID
 
+{% if cookiecutter.redis == "yes" %}
+from sqlalchemy import delete, select, update
+{% else %}
 from sqlalchemy import delete, select
+{% endif %}
 from sqlalchemy.orm import joinedload
 
 from {{ cookiecutter.package_name }}.database.models import Chunk, Document
@@ -21,6 +29,24 @@ class DocumentRepository(Repository[Document]):
         )
         return await self.session.scalar(statement.limit(1))
 
+{% if cookiecutter.redis == "yes" %}
+    async def settle(
+        self, document_id: UUID, content_hash: str, changes: Mapping[str, object]
+    ) -> Document | None:
+        """Apply ``changes`` to the document if its text is still ``content_hash``'s, in
+        one statement (another ingestion may have replaced it meanwhile); the document,
+        or None when it changed or is gone.
+        """
+        statement = (
+            update(Document)
+            .where(Document.id == document_id, Document.content_hash == content_hash)
+            .values(changes)
+            .returning(Document)
+            .execution_options(synchronize_session=False)
+        )
+        return await self.session.scalar(statement)
+
+{% endif %}
     async def replace_chunks(self, document: Document, chunks: Sequence[Chunk]) -> list[Chunk]:
         """Delete the document's chunks (their index entries go with them), add these."""
         await self.session.execute(delete(Chunk).where(Chunk.document_id == document.id))

@@ -292,6 +292,10 @@ class Document(Entity):
     )
     error: Mapped[str | None] = mapped_column(String(500))
     chunk_count: Mapped[int] = mapped_column(default=0)
+{% if cookiecutter.redis == "yes" %}
+    pending_text: Mapped[str | None] = mapped_column(Text)
+    """The extracted text, kept for the ingestion job until it has indexed it."""
+{% endif %}
 
     chunks: Mapped[list["Chunk"]] = relationship(
         back_populates="document", cascade="all, delete-orphan", passive_deletes=True, lazy="raise"

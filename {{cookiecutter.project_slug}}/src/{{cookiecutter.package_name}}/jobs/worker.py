@@ -1,3 +1,4 @@
+{% set rag = cookiecutter.rag == "yes" %}
 """The job worker: ``uv run {{ cookiecutter.project_slug }}-worker``.
 
 Runs the jobs the app puts on the Redis queue, up to ``WORKER_MAX_JOBS`` at a
@@ -6,11 +7,18 @@ stops taking jobs and gives the running ones ``GRACEFUL_SHUTDOWN_TIMEOUT``
 seconds to finish. ``--check`` exits 0 when a worker of the queue reported
 itself healthy in the last ``HEALTH_CHECK_INTERVAL`` seconds (for container
 health checks).
+{% if rag %}
+
+Each worker opens its own database engine and LLM service for the ingestion job.
+{% endif %}
 """
 
 import argparse
 import asyncio
 import sys
+{% if rag %}
+from contextlib import AsyncExitStack
+{% endif %}
 from typing import Any
 
 from arq.connections import RedisSettings
@@ -19,11 +27,42 @@ from arq.worker import Worker, async_check_health
 
 from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.core.logging import configure_logging
+{% if rag %}
+from {{ cookiecutter.package_name }}.database.engine import create_engine, create_session_factory
+from {{ cookiecutter.package_name }}.jobs.ingestion import index_document, open_indexer
+from {{ cookiecutter.package_name }}.jobs.tasks import JobContext, analyze_text
+
+JOBS: list[WorkerCoroutine] = [analyze_text, index_document]
+{% else %}
 from {{ cookiecutter.package_name }}.jobs.tasks import analyze_text
 
 JOBS: list[WorkerCoroutine] = [analyze_text]
+{% endif %}
 
 HEALTH_CHECK_INTERVAL = 30
+{% if rag %}
+
+
+async def startup(ctx: JobContext) -> None:
+    """Open what the ingestion job uses: the database and ``ctx["indexer"]``."""
+    settings: Settings = ctx["settings"]
+    resources = AsyncExitStack()
+    try:
+        engine = create_engine(settings)
+        resources.push_async_callback(engine.dispose)
+        ctx["indexer"] = await resources.enter_async_context(
+            open_indexer(settings, create_session_factory(engine))
+        )
+    except BaseException:
+        await resources.aclose()
+        raise
+    ctx["resources"] = resources
+
+
+async def shutdown(ctx: JobContext) -> None:
+    resources: AsyncExitStack = ctx["resources"]
+    await resources.aclose()
+{% endif %}
 
 
 def create_worker(settings: Settings, **options: Any) -> Worker:
@@ -38,6 +77,11 @@ def create_worker(settings: Settings, **options: Any) -> Worker:
         "job_completion_wait": settings.graceful_shutdown_timeout,
         # Refreshes the key that ``--check`` looks for.
         "health_check_interval": HEALTH_CHECK_INTERVAL,
+{% if rag %}
+        "ctx": {"settings": settings},
+        "on_startup": startup,
+        "on_shutdown": shutdown,
+{% endif %}
     }
     return Worker(**(arguments | options))
 

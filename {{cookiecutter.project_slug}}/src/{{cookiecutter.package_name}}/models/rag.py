@@ -8,6 +8,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from {{ cookiecutter.package_name }}.core.domain import DocumentStatus
+from {{ cookiecutter.package_name }}.models.llm import ModelName
 
 Collection = Annotated[
     str,
@@ -88,7 +89,9 @@ class AnswerRequest(BaseModel):
     top_k: int | None = Field(
         default=None, ge=1, le=20, description="Sources to give the model; RAG_TOP_K if unset."
     )
-    model: str | None = Field(default=None, description="The provider's default if unset.")
+    model: ModelName | None = Field(
+        default=None, description="One of the configured models; the provider's default if unset."
+    )
 
 
 class Citation(BaseModel):

@@ -1,14 +1,25 @@
 {% set auth = cookiecutter.auth != "none" %}
+{% set redis = cookiecutter.redis == "yes" %}
 """Documents in, chunks found, answers with sources.
 
+{% if redis %}
+Ingesting a document extracts its text in a worker thread (CPU work never blocks the
+event loop) and stores the document, pending, with its text; the ingestion job
+(``services/rag/indexing.py``, on the job queue) cuts it into chunks, embeds them
+with no transaction open, then stores the chunks and their index entries in one unit
+of work: a search sees the old chunks or the new ones, never half of them. The same
+text again (by SHA-256) changes nothing, unless its indexing failed.
+{% else %}
 Ingesting a document extracts its text and cuts it into chunks in a worker thread
 (CPU work never blocks the event loop), embeds the chunks with no transaction open,
 then stores the document, its chunks and their index entries in one unit of work: a
 search sees the old chunks or the new ones, never half of them. The same text again
-(by SHA-256) changes nothing. A search embeds the query, asks the chunk index for
-the nearest chunks and for those matching its words, and fuses both rankings by
-reciprocal rank fusion. An answer gives the model the chunks that are similar
-enough as numbered sources, and says so instead when none is.
+(by SHA-256) changes nothing.
+{% endif %}
+A search embeds the query, asks the chunk index for the nearest chunks and for those
+matching its words, and fuses both rankings by reciprocal rank fusion. An answer
+gives the model the chunks that are similar enough as numbered sources, and says so
+instead when none is.
 """
 
 import asyncio
@@ -16,7 +27,11 @@ import base64
 import binascii
 import hashlib
 import re
+{% if redis %}
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
+{% else %}
 from collections.abc import AsyncGenerator, Sequence
+{% endif %}
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from uuid import UUID
@@ -32,6 +47,9 @@ from {{ cookiecutter.package_name }}.core.errors import (
     BadRequestError,
     NotFoundError,
     PayloadTooLargeError,
+{% if redis %}
+    ServiceUnavailableError,
+{% endif %}
 )
 from {{ cookiecutter.package_name }}.database.chunk_index import ChunkIndex, Hit, IndexedChunk
 from {{ cookiecutter.package_name }}.database.documents import DocumentRepository
@@ -50,6 +68,11 @@ from {{ cookiecutter.package_name }}.models.rag import (
 from {{ cookiecutter.package_name }}.services.llm.service import LLMService, StreamEvent
 from {{ cookiecutter.package_name }}.services.rag.chunking import Chunker, ChunkText, extract_text
 
+{% if redis %}
+Schedule = Callable[[UUID], Awaitable[object]]
+"""Queues the ingestion job of a stored document."""
+QUEUE_DOWN = "The job queue is unavailable: ingest the document again."
+{% endif %}
 # Reciprocal rank fusion: a chunk scores 1 / (RRF_K + rank) in each list it is in.
 RRF_K = 60
 # Each retriever offers this many times as many candidates as the search returns.
@@ -119,25 +142,74 @@ def _decoded(body: DocumentCreate, limit: int) -> bytes:
     return content
 
 
+def chunked(chunker: Chunker, text: str, limit: int) -> list[ChunkText]:
+    """The text's chunks; 413 past ``limit`` of them. CPU work: call it in a thread."""
+    pieces = chunker.chunks(text)
+    if len(pieces) > limit:
+        msg = f"The document makes more than {limit} chunks."
+        raise PayloadTooLargeError(msg)
+    return pieces
+
+
+async def store_chunks(
+    session: AsyncSession,
+    index: ChunkIndex,
+    document: Document,
+    pieces: Sequence[ChunkText],
+    embeddings: Sequence[Sequence[float]],
+) -> None:
+    """Replace the document's chunks and their index entries with these."""
+    chunks = await DocumentRepository(session).replace_chunks(
+        document,
+        [
+            Chunk(
+                document_id=document.id,
+                position=piece.position,
+                text=piece.text,
+                token_count=piece.token_count,
+                heading=piece.heading,
+            )
+            for piece in pieces
+        ],
+    )
+    await index.add(
+        session,
+        [
+            IndexedChunk(chunk.id, chunk.text, embedding)
+            for chunk, embedding in zip(chunks, embeddings, strict=True)
+        ],
+    )
+
+
 class RagService:
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
         llm: LLMService,
         index: ChunkIndex,
+{% if not redis %}
         chunker: Chunker,
+{% endif %}
         settings: Settings,
         caller: str,
 {% if auth %}
         principal: Principal,
 {% endif %}
+{% if redis %}
+        schedule: Schedule,
+{% endif %}
     ) -> None:
         self._sessions = sessions
         self._llm = llm
         self._index = index
+{% if not redis %}
         self._chunker = chunker
+{% endif %}
         self._settings = settings
         self._caller = caller
+{% if redis %}
+        self._schedule = schedule
+{% endif %}
 {% if auth %}
         self._owner_id: UUID | None = principal.user_id
 {% else %}
@@ -146,80 +218,98 @@ class RagService:
 {% endif %}
 
     async def ingest(self, body: DocumentCreate) -> Ingested:
+{% if redis %}
+        """Store the document, pending, and queue its ingestion job."""
+{% endif %}
         content = _decoded(body, self._settings.rag_max_document_bytes)
         text = await asyncio.to_thread(extract_text, content, body.media_type)
         content_hash = hashlib.sha256(text.encode()).hexdigest()
+{% if redis %}
+        async with unit_of_work(self._sessions) as session:
+            known = await DocumentRepository(session).find(
+                body.collection, self._owner_id, body.title
+            )
+            if (
+                known is not None
+                and known.content_hash == content_hash
+                and known.status is not DocumentStatus.FAILED
+            ):
+                return Ingested(known, changed=False)
+            document = await self._stored(
+                session,
+                body,
+                known,
+                {
+                    "content_hash": content_hash,
+                    "status": DocumentStatus.PENDING,
+                    "error": None,
+                    "pending_text": text,
+                },
+            )
+        try:
+            await self._schedule(document.id)
+        except ServiceUnavailableError:
+            async with unit_of_work(self._sessions) as session:
+                await DocumentRepository(session).settle(
+                    document.id,
+                    content_hash,
+                    {"status": DocumentStatus.FAILED, "error": QUEUE_DOWN, "pending_text": None},
+                )
+            raise
+        return Ingested(document, changed=True)
+{% else %}
         async with unit_of_work(self._sessions) as session:
             known = await DocumentRepository(session).find(
                 body.collection, self._owner_id, body.title
             )
         if known is not None and known.content_hash == content_hash:
             return Ingested(known, changed=False)
-        pieces = await asyncio.to_thread(self._chunker.chunks, text)
-        if len(pieces) > self._settings.rag_max_chunks:
-            msg = f"The document makes more than {self._settings.rag_max_chunks} chunks."
-            raise PayloadTooLargeError(msg)
-        texts = [piece.text for piece in pieces]
-        embeddings = await self._llm.embed(texts, self._caller, "document")
+        limit = self._settings.rag_max_chunks
+        pieces = await asyncio.to_thread(chunked, self._chunker, text, limit)
+        embeddings = await self._llm.embed(
+            [piece.text for piece in pieces], self._caller, "document"
+        )
         async with unit_of_work(self._sessions) as session:
-            document = await self._store(session, body, content_hash, pieces, embeddings)
+            # Found again: another request may have stored the same title meanwhile.
+            known = await DocumentRepository(session).find(
+                body.collection, self._owner_id, body.title
+            )
+            document = await self._stored(
+                session,
+                body,
+                known,
+                {
+                    "content_hash": content_hash,
+                    "status": DocumentStatus.READY,
+                    "chunk_count": len(pieces),
+                },
+            )
+            await store_chunks(session, self._index, document, pieces, embeddings)
         return Ingested(document, changed=True)
+{% endif %}
 
-    async def _store(
+    async def _stored(
         self,
         session: AsyncSession,
         body: DocumentCreate,
-        content_hash: str,
-        pieces: Sequence[ChunkText],
-        embeddings: Sequence[Sequence[float]],
+        document: Document | None,
+        values: dict[str, object],
     ) -> Document:
+        """``document`` (the body's title's, if there is one) updated with ``values``, or
+        created with them.
+        """
         documents = DocumentRepository(session)
-        # Found again: another request may have stored the same title meanwhile.
-        document = await documents.find(body.collection, self._owner_id, body.title)
+        values = {"media_type": body.media_type.value, **values}
         if document is None:
-            document = await documents.create(
+            return await documents.create(
                 Document(
                     collection=body.collection,
                     owner_id=self._owner_id,
                     title=body.title,
-                    media_type=body.media_type.value,
-                    content_hash=content_hash,
-                    status=DocumentStatus.READY,
-                    chunk_count=len(pieces),
+                    **values,
                 )
             )
-        else:
-            await documents.update(
-                document,
-                {
-                    "media_type": body.media_type.value,
-                    "content_hash": content_hash,
-                    "status": DocumentStatus.READY,
-                    "error": None,
-                    "chunk_count": len(pieces),
-                },
-            )
-        chunks = await documents.replace_chunks(
-            document,
-            [
-                Chunk(
-                    document_id=document.id,
-                    position=piece.position,
-                    text=piece.text,
-                    token_count=piece.token_count,
-                    heading=piece.heading,
-                )
-                for piece in pieces
-            ],
-        )
-        await self._index.add(
-            session,
-            [
-                IndexedChunk(chunk.id, chunk.text, embedding)
-                for chunk, embedding in zip(chunks, embeddings, strict=True)
-            ],
-        )
-        return document
+        return await documents.update(document, values)
 
     async def get(self, document_id: UUID) -> Document:
         async with unit_of_work(self._sessions) as session:
@@ -277,8 +367,9 @@ class RagService:
 
     async def answer(self, body: AnswerRequest) -> Answer:
         """The answer, to be streamed. Nothing similar enough: a short answer saying so,
-        and no model call.
+        and no model call. An unknown model is refused before anything is searched.
         """
+        self._llm.check_model(body.model)
         top_k = body.top_k or self._settings.rag_top_k
         found = [
             item

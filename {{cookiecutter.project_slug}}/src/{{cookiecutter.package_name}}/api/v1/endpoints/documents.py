@@ -36,7 +36,11 @@ router = APIRouter(prefix="/documents", tags=["rag"], responses=problem_response
 
 @router.post(
     "",
+{% if cookiecutter.redis == "yes" %}
+    status_code=status.HTTP_202_ACCEPTED,
+{% else %}
     status_code=status.HTTP_201_CREATED,
+{% endif %}
     summary="Ingest a document: text, Markdown, HTML or PDF",
     responses={
         200: {"description": "The same text was there already: nothing changed."},
@@ -46,9 +50,17 @@ router = APIRouter(prefix="/documents", tags=["rag"], responses=problem_response
 async def ingest_document(
     body: DocumentCreate, rag: RagServiceDep, response: Response
 ) -> DocumentResponse:
+{% if cookiecutter.redis == "yes" %}
+    """Stores the document, pending; a job cuts it into chunks and embeds them, and
+    `GET /documents/{id}` reports its status: ready once it is searchable, or failed
+    with an error. A document of the same title in the same collection is replaced
+    (its old chunks are found until the new ones are ready).
+    """
+{% else %}
     """Cuts the document into chunks and embeds them; it is searchable when this returns.
     A document of the same title in the same collection is replaced.
     """
+{% endif %}
     ingested = await rag.ingest(body)
     if not ingested.changed:
         response.status_code = status.HTTP_200_OK

@@ -48,6 +48,9 @@ def upgrade() -> None:
         ),
         sa.Column("error", sa.String(length=500), nullable=True),
         sa.Column("chunk_count", sa.Integer(), nullable=False),
+{% if cookiecutter.redis == "yes" %}
+        sa.Column("pending_text", sa.Text(), nullable=True),
+{% endif %}
         sa.Column(
             "created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
         ),
