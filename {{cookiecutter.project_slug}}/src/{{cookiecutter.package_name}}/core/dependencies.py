@@ -505,61 +505,42 @@ UsageReportsDep = Annotated[UsageReports, Depends(get_usage_reports)]
 ConversationServiceDep = Annotated[ConversationService, Depends(get_conversation_service)]
 {% endif %}
 {% if rag %}
+{% set index = "SqliteChunkIndex" if cookiecutter.database == "sqlite" else "PostgresChunkIndex" %}
+{% set rag_arguments = ["sessions", "llm", "index"] + ([] if redis else ["chunker"]) + ["settings", "caller"] %}
+{% set rag_arguments = rag_arguments + (["principal"] if auth else []) + (["schedule"] if redis else []) %}
 
 
+async def get_rag_service(
+    sessions: SessionsDep,
+    llm: LLMServiceDep,
+{% if not redis %}
+    chunker: ChunkerDep,
+{% endif %}
+    settings: SettingsDep,
+    caller: CallerIdDep,
 {% if auth %}
-async def get_rag_service(
-    sessions: SessionsDep,
-    llm: LLMServiceDep,
-{% if not redis %}
-    chunker: ChunkerDep,
-{% endif %}
-    settings: SettingsDep,
-    caller: CallerIdDep,
     principal: PrincipalDep,
+{% endif %}
 {% if redis %}
     request: Request,
+{% endif %}
 ) -> RagService:
+{% if auth and redis %}
     """Retrieval for the caller: their own documents only, ingested by the job queue."""
-    index = {{ "SqliteChunkIndex" if cookiecutter.database == "sqlite" else "PostgresChunkIndex" }}()
-    queue = await get_shared_job_queue(request)
-
-    async def schedule(document_id: UUID) -> None:
-        await queue.enqueue(index_document, str(document_id), caller)
-
-    return RagService(sessions, llm, index, settings, caller, principal, schedule)
-{% else %}
-) -> RagService:
+{% elif auth %}
     """Retrieval for the caller: their own documents only."""
-    index = {{ "SqliteChunkIndex" if cookiecutter.database == "sqlite" else "PostgresChunkIndex" }}()
-    return RagService(sessions, llm, index, chunker, settings, caller, principal)
-{% endif %}
-{% else %}
-async def get_rag_service(
-    sessions: SessionsDep,
-    llm: LLMServiceDep,
-{% if not redis %}
-    chunker: ChunkerDep,
-{% endif %}
-    settings: SettingsDep,
-    caller: CallerIdDep,
-{% if redis %}
-    request: Request,
-) -> RagService:
+{% elif redis %}
     """Retrieval, its documents ingested by the job queue."""
-    index = {{ "SqliteChunkIndex" if cookiecutter.database == "sqlite" else "PostgresChunkIndex" }}()
+{% endif %}
+    index = {{ index }}()
+{% if redis %}
     queue = await get_shared_job_queue(request)
 
     async def schedule(document_id: UUID) -> None:
         await queue.enqueue(index_document, str(document_id), caller)
 
-    return RagService(sessions, llm, index, settings, caller, schedule)
-{% else %}
-) -> RagService:
-    index = {{ "SqliteChunkIndex" if cookiecutter.database == "sqlite" else "PostgresChunkIndex" }}()
-    return RagService(sessions, llm, index, chunker, settings, caller)
 {% endif %}
-{% endif %}
+    return RagService({{ rag_arguments | join(", ") }})
 
 
 RagServiceDep = Annotated[RagService, Depends(get_rag_service)]

@@ -725,7 +725,6 @@ class LLMService:
         call.usage = _plus(call.spent, call.usage_so_far() if call.reached else TokenUsage())
         call.cost = self._cost(call.model, call.usage)
 
-{% if cookiecutter.rag == "yes" %}
     async def _record(self, request: LLMRequest, call: _Call) -> None:
         log_content = self._settings.llm_log_content
         await self._publish(
@@ -741,7 +740,11 @@ class LLMService:
         self,
         call: _Call,
         *,
+{% if cookiecutter.rag == "yes" %}
         provider: ProviderName | EmbeddingProviderName | None,
+{% else %}
+        provider: ProviderName | None,
+{% endif %}
         prompt: str | None = None,
         answer: str | None = None,
     ) -> LLMCallRecord:
@@ -768,31 +771,6 @@ class LLMService:
                 await recorder.record(record)
             except Exception:
                 logger.exception("llm_usage_recorder_failed", recorder=type(recorder).__name__)
-{% else %}
-    async def _record(self, request: LLMRequest, call: _Call) -> None:
-        log_content = self._settings.llm_log_content
-        record = LLMCallRecord(
-            request_id=correlation_id.get(),
-            caller=call.caller,
-            provider=call.provider,
-            model=call.model,
-            usage=call.usage,
-            cost=call.cost,
-            duration_ms=call.duration_ms,
-            status=call.status,
-            error_code=call.error_code,
-            cached=call.cached,
-            streamed=call.streamed,
-            fallback_from=tuple(call.fallback_from),
-            prompt=_prompt_text(request) if log_content else None,
-            answer=call.answer if log_content else None,
-        )
-        for recorder in self._recorders:
-            try:
-                await recorder.record(record)
-            except Exception:
-                logger.exception("llm_usage_recorder_failed", recorder=type(recorder).__name__)
-{% endif %}
 
 
 async def _completion_from(provider: LLMProvider, call: ProviderCall) -> Completion:
