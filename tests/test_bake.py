@@ -187,16 +187,18 @@ def test_static_tier_bake_passes_its_static_checks(
 def test_longest_allowed_names_with_every_module_on_bake_clean(
     tmp_path: Path, mypy_cache: Path
 ) -> None:
-    """Generated lines stay within the line limit even at the longest names the hook allows
-    (static checks: the names change no behaviour the plan's suites do not already run)."""
+    """Generated lines stay within the line limit even at the longest names the hook allows,
+    and imports stay sorted for a package whose name sorts after ``tests`` (static checks:
+    the names change no behaviour the plan's suites do not already run)."""
     project = bake(
         tmp_path,
         project_name="Name " + "x" * 45,
         project_slug="slug-" + "x" * 35,
-        package_name="pkg_" + "x" * 26,
+        package_name="web_" + "x" * 26,
         auth=CHOICES["auth"][-1],
         database="postgresql",
         llm=CHOICES["llm"][-1],
+        rag="yes",
         oidc_signin="yes",
         redis="yes",
         observability="yes",

@@ -304,7 +304,7 @@ async def test_the_worker_indexes_documents_through_connections_of_its_own(
         accepted = await app.post(DOCUMENTS, json={"title": "Cats", "content": CATS})
         assert accepted.status_code == 202
 
-        # As `uv run {{ cookiecutter.project_slug }}-worker` runs it, until the queue is empty.
+        # As the worker command runs it (`uv run <project>-worker`), until the queue is empty.
         worker = create_worker(settings, burst=True, handle_signals=False, poll_delay=0)
         try:
             await worker.main()
