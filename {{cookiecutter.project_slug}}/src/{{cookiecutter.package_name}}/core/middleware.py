@@ -40,6 +40,7 @@ import sentry_sdk
 {% endif %}
 import structlog
 from asgi_correlation_id import correlation_id
+from asgi_correlation_id.middleware import is_valid_uuid4
 from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -154,11 +155,7 @@ def _request_id(header: bytes) -> str:
     if header:
         if len(header) <= MAX_REQUEST_ID_CHARS:
             text = header.decode("latin-1")
-            try:
-                uuid.UUID(text)
-            except ValueError:
-                pass
-            else:
+            if is_valid_uuid4(text):
                 return text
         request_id = uuid.uuid4().hex
         request_id_logger.warning("request_id_replaced", request_id=request_id)
