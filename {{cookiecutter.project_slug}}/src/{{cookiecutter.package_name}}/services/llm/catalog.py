@@ -11,11 +11,11 @@ from pydantic import BaseModel, Field
 {% if cookiecutter.auth != "none" and db %}
 from {{ cookiecutter.package_name }}.core.authorization import Scope
 {% endif %}
-{% if db %}
-from {{ cookiecutter.package_name }}.models.requests import NoteQuery
-{% endif %}
 {% if rag %}
 from {{ cookiecutter.package_name }}.models.rag import Collection, SearchRequest
+{% endif %}
+{% if db %}
+from {{ cookiecutter.package_name }}.models.requests import NoteQuery
 {% endif %}
 from {{ cookiecutter.package_name }}.services.llm.tools import Tool, ToolContext, ToolRegistry
 
