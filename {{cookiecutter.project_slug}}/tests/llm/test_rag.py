@@ -48,7 +48,7 @@ from tests.conftest import sign_up
 {% elif redis %}
 from tests.conftest import JoinedSession, Serve, app_of
 {% endif %}
-from tests.llm.conftest import sse_events
+from tests.llm.conftest import COMPLETE, sse_events
 from tests.llm.stub import ProviderStub, Reply, StubProvider
 {% if redis %}
 from tests.test_job_limits import credentials_of
@@ -145,6 +145,11 @@ async def answer(client: AsyncClient, question: str) -> list[tuple[str, dict[str
     return [event async for event in sse_events(response)]
 
 
+def searches_the_documents(query: str) -> Reply:
+    """The model's turn that calls the ``search_documents`` tool."""
+    return Reply(text="", tool_calls=[("search_documents", {"query": query, "top_k": 2})])
+
+
 def pdf_of(text: str) -> bytes:
     """A one-page PDF showing ``text``, built by hand (no PDF writer needed)."""
     stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
@@ -212,6 +217,25 @@ async def test_an_answer_cites_its_sources(client: AsyncClient, primary: StubPro
     assert sources["sources"][0]["document_title"] == "Cats"
     # The model was given the numbered sources.
     assert "[1] Cats / Cats" in str(primary.received[-1].body)
+
+
+async def test_the_model_searches_the_documents_with_a_tool(
+    client: AsyncClient, primary: StubProvider
+) -> None:
+    await ingest(client, "Cats", CATS)
+    primary.will(searches_the_documents("why does my cat purr"), Reply(text="When content."))
+
+    response = await client.post(
+        COMPLETE, json={"prompt": "Why do cats purr?", "tools": ["search_documents"]}
+    )
+
+    assert response.status_code == 200, response.text
+    [result] = response.json()["tool_results"]
+    assert result["is_error"] is False
+    assert result["content"].startswith("# Cats")
+    assert "A cat purrs when content" in result["content"]
+    # The model was given the passages.
+    assert "A cat purrs when content" in str(primary.received[-1].body)
 
 
 async def test_nothing_relevant_is_said_and_no_model_is_asked(
@@ -381,4 +405,28 @@ async def test_a_caller_never_finds_another_callers_documents(client: AsyncClien
     assert (await client.delete(f"{DOCUMENTS}/{theirs.json()['id']}")).status_code == 404
     found = await client.post(SEARCH, json={"query": "cats purr"}, headers=member.headers)
     assert found.json()["hits"][0]["document_title"] == "Diary"
+
+
+async def test_the_search_tool_finds_only_the_callers_own_documents(
+    client: AsyncClient, primary: StubProvider
+) -> None:
+    member = await sign_up(client, "reader@example.com")
+    await ingest(client, "Databases", DATABASES)
+    theirs = await client.post(
+        DOCUMENTS, json={"title": "Diary", "content": CATS}, headers=member.headers
+    )
+    assert theirs.status_code == {{ 202 if redis else 201 }}
+    primary.will(*[searches_the_documents("cats purr"), Reply(text="Done.")] * 2)
+    ask = {"prompt": "Do cats purr?", "tools": ["search_documents"]}
+
+    by_me = await client.post(COMPLETE, json=ask)
+    by_member = await client.post(COMPLETE, json=ask, headers=member.headers)
+
+    [mine] = by_me.json()["tool_results"]
+    [members] = by_member.json()["tool_results"]
+    assert mine["content"].startswith("# Databases")
+    assert "Diary" not in mine["content"]
+    assert "purr" not in mine["content"]
+    assert members["content"].startswith("# Diary")
+    assert "Databases" not in members["content"]
 {% endif %}

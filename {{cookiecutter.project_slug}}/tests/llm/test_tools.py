@@ -140,7 +140,9 @@ async def test_the_tools_are_listed_and_an_unknown_one_is_a_422(
 ) -> None:
     listed = (await client.get(TOOLS)).json()
 
-{% if db %}
+{% if cookiecutter.rag == "yes" %}
+    assert [tool["name"] for tool in listed] == ["current_time", "search_notes", "search_documents"]
+{% elif db %}
     assert [tool["name"] for tool in listed] == ["current_time", "search_notes"]
 {% else %}
     assert [tool["name"] for tool in listed] == ["current_time"]

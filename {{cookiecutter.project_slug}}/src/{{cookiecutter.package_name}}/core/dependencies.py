@@ -549,9 +549,19 @@ RagServiceDep = Annotated[RagService, Depends(get_rag_service)]
 
 
 {% if auth and db %}
+{% if rag %}
+async def get_toolbox(
+    llm: LLMServiceDep,
+    caller: CallerIdDep,
+    principal: PrincipalDep,
+    sessions: SessionsDep,
+    rag: RagServiceDep,
+) -> Toolbox:
+{% else %}
 async def get_toolbox(
     llm: LLMServiceDep, caller: CallerIdDep, principal: PrincipalDep, sessions: SessionsDep
 ) -> Toolbox:
+{% endif %}
     """The LLM's tools, run for the caller: what a tool reaches is what they may reach.
 
     A tool opens its own unit of work when it runs: no connection is held while the
@@ -563,13 +573,24 @@ async def get_toolbox(
         async with unit_of_work(sessions) as session:
             yield NoteService(session, AuditTrail(session, actor=principal.actor), principal)
 
+{% if rag %}
+    context = ToolContext(caller=caller, scopes=principal.scopes, notes=notes, documents=rag.search)
+    return llm.toolbox(context)
+{% else %}
     return llm.toolbox(ToolContext(caller=caller, scopes=principal.scopes, notes=notes))
+{% endif %}
 {% elif auth %}
 async def get_toolbox(llm: LLMServiceDep, caller: CallerIdDep, principal: PrincipalDep) -> Toolbox:
     """The LLM's tools, run for the caller: what a tool reaches is what they may reach."""
     return llm.toolbox(ToolContext(caller=caller, scopes=principal.scopes))
 {% elif db %}
+{% if rag %}
+async def get_toolbox(
+    llm: LLMServiceDep, caller: CallerIdDep, sessions: SessionsDep, rag: RagServiceDep
+) -> Toolbox:
+{% else %}
 async def get_toolbox(llm: LLMServiceDep, caller: CallerIdDep, sessions: SessionsDep) -> Toolbox:
+{% endif %}
     """The LLM's tools, run for the caller. A tool opens its own unit of work when it
     runs: no connection is held while the model answers.
     """
@@ -579,7 +600,11 @@ async def get_toolbox(llm: LLMServiceDep, caller: CallerIdDep, sessions: Session
         async with unit_of_work(sessions) as session:
             yield NoteService(session, AuditTrail(session))
 
+{% if rag %}
+    return llm.toolbox(ToolContext(caller=caller, notes=notes, documents=rag.search))
+{% else %}
     return llm.toolbox(ToolContext(caller=caller, notes=notes))
+{% endif %}
 {% else %}
 async def get_toolbox(llm: LLMServiceDep, caller: CallerIdDep) -> Toolbox:
     """The LLM's tools, run for the caller."""

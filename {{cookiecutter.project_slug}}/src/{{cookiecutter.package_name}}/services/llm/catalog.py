@@ -1,4 +1,5 @@
 {% set db = cookiecutter.database != "none" %}
+{% set rag = cookiecutter.rag == "yes" %}
 """The tools this service offers the model. Add yours here: an argument model, an
 async function, and a ``Tool`` that names them.
 """
@@ -9,6 +10,9 @@ from pydantic import BaseModel, Field
 
 {% if cookiecutter.auth != "none" and db %}
 from {{ cookiecutter.package_name }}.core.authorization import Scope
+{% endif %}
+{% if rag %}
+from {{ cookiecutter.package_name }}.models.rag import Collection, SearchRequest
 {% endif %}
 {% if db %}
 from {{ cookiecutter.package_name }}.models.requests import NoteQuery
@@ -41,6 +45,34 @@ async def search_notes(arguments: SearchNotesArguments, context: ToolContext) ->
             return "No note contains that text."
         return "\n\n".join(f"# {note.title} (note {note.id})\n{note.body}" for note in found)
 {% endif %}
+{% if rag %}
+
+
+class SearchDocumentsArguments(BaseModel):
+    query: str = Field(
+        min_length=1, max_length=500, description="A question, or words the passages contain."
+    )
+    collection: Collection
+    top_k: int = Field(default=5, ge=1, le=10, description="How many passages to return.")
+
+
+async def search_documents(arguments: SearchDocumentsArguments, context: ToolContext) -> str:
+    """The passages nearest the query in the documents the caller may search, by meaning
+    and by words: the hybrid search of ``POST /api/v1/search``.
+    """
+    request = SearchRequest(
+        query=arguments.query, collection=arguments.collection, top_k=arguments.top_k
+    )
+    hits = await context.documents(request)
+    if not hits:
+        return "No document matches."
+    return "\n\n".join(
+        f"# {hit.document_title}"
+        + (f" / {hit.heading}" if hit.heading else "")
+        + f" (position {hit.position}, score {hit.score})\n{hit.text}"
+        for hit in hits
+    )
+{% endif %}
 
 
 def service_tools() -> ToolRegistry:
@@ -60,6 +92,18 @@ def service_tools() -> ToolRegistry:
                 run=search_notes,
 {% if cookiecutter.auth != "none" %}
                 scope=Scope.NOTES_READ,
+{% endif %}
+            ),
+{% endif %}
+{% if rag %}
+            Tool(
+                name="search_documents",
+                description="Search the documents by meaning and by words; returns the best "
+                "passages with their document's title, position, heading and score.",
+                arguments=SearchDocumentsArguments,
+                run=search_documents,
+{% if cookiecutter.auth != "none" %}
+                scope=Scope.LLM,
 {% endif %}
             ),
 {% endif %}

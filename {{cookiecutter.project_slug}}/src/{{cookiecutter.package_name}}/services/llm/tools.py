@@ -1,5 +1,6 @@
 {% set db = cookiecutter.database != "none" %}
 {% set auth = cookiecutter.auth != "none" %}
+{% set rag = cookiecutter.rag == "yes" %}
 """Tools the model may call: each an async function with a Pydantic argument model.
 
 The argument model's JSON Schema is what the providers see, and the model's
@@ -26,6 +27,9 @@ from {{ cookiecutter.package_name }}.core.authorization import Scope
 from {{ cookiecutter.package_name }}.core.errors import InvalidRequestError
 from {{ cookiecutter.package_name }}.core.problems import FieldError
 from {{ cookiecutter.package_name }}.models.llm import ToolInfo
+{% if rag %}
+from {{ cookiecutter.package_name }}.models.rag import SearchHit, SearchRequest
+{% endif %}
 from {{ cookiecutter.package_name }}.services.llm.providers.base import (
     ToolOutcome,
     ToolSpec,
@@ -52,6 +56,14 @@ class ToolContext:
 {% if db %}
     notes: Callable[[], AbstractAsyncContextManager[NoteService]]
     """The caller's notes, in a unit of work of their own."""
+{% endif %}
+{% if rag %}
+    documents: Callable[[SearchRequest], Awaitable[list[SearchHit]]]
+{% if auth %}
+    """Hybrid search over the caller's own documents."""
+{% else %}
+    """Hybrid search over the documents."""
+{% endif %}
 {% endif %}
 
 
