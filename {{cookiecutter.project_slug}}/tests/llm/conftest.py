@@ -11,6 +11,7 @@ The clients of ``serve``, ``client`` and ``live`` are signed in as the admin.
 {% endif %}
 """
 
+import importlib
 import json
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -61,6 +62,25 @@ EACH_PROVIDER: list[list[ProviderName]] = [
     ["openai"],
 {% endif %}
 ]
+
+
+# Imported by the app on a provider's first call (its cold start), which takes a second
+# or more, several on a busy machine.
+PROVIDER_MODULES = [
+{% if anthropic %}
+    "{{ cookiecutter.package_name }}.services.llm.providers.anthropic",
+{% endif %}
+{% if openai %}
+    "{{ cookiecutter.package_name }}.services.llm.providers.openai",
+{% endif %}
+]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def provider_sdks() -> None:
+    """The providers' modules imported once, first: no test's first call waits for them."""
+    for module in PROVIDER_MODULES:
+        importlib.import_module(module)
 
 
 @pytest.fixture(scope="session")
