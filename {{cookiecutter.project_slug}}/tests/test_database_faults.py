@@ -24,7 +24,7 @@ from {{ cookiecutter.package_name }}.database.engine import create_engine
 from {{ cookiecutter.package_name }}.database.models import Base, User
 from {{ cookiecutter.package_name }}.main import create_app
 {% if cookiecutter.auth != "none" %}
-from {{ cookiecutter.package_name }}.scripts.create_admin import CreatedAdmin, create_admin
+from {{ cookiecutter.package_name }}.scripts.create_admin import create_admin
 {% endif %}
 {% if jwt %}
 from tests.conftest import ADMIN_EMAIL, PASSWORD, TOKEN_URL, USERS, Serve, bearer, log_in
@@ -231,15 +231,15 @@ async def count_users(database: AsyncEngine, email: str) -> int:
     return count or 0
 
 
+async def test_a_connection_cut_before_the_commit_is_a_503_and_writes_nothing(
+    settings: Settings,
+    serve: Serve,
+    database: AsyncEngine,
+    relay: Relay,
 {% if cookiecutter.auth != "none" %}
-async def test_a_connection_cut_before_the_commit_is_a_503_and_writes_nothing(
-    settings: Settings, serve: Serve, database: AsyncEngine, relay: Relay, admin: CreatedAdmin
-) -> None:
-{% else %}
-async def test_a_connection_cut_before_the_commit_is_a_503_and_writes_nothing(
-    settings: Settings, serve: Serve, database: AsyncEngine, relay: Relay
-) -> None:
+    admin_headers: dict[str, str],
 {% endif %}
+) -> None:
     if database.dialect.name != "postgresql":
         pytest.skip("SQLite runs inside the process: there is no connection to cut")
 {% if jwt %}
@@ -249,10 +249,8 @@ async def test_a_connection_cut_before_the_commit_is_a_503_and_writes_nothing(
 {% endif %}
 
     async with serve(create_app(through(relay, settings))) as client:
-{% if jwt %}
-        client.headers.update(bearer((await log_in(client, ADMIN_EMAIL))["access_token"]))
-{% elif cookiecutter.auth == "api_key" %}
-        client.headers["X-API-Key"] = admin.api_key
+{% if cookiecutter.auth != "none" %}
+        client.headers.update(admin_headers)
 {% endif %}
         relay.cut_before(b"COMMIT")
         cut = await client.post(USERS, json=ada)
@@ -267,25 +265,23 @@ async def test_a_connection_cut_before_the_commit_is_a_503_and_writes_nothing(
     assert await count_users(database, "ada@example.com") == 1
 
 
+async def test_a_dropped_connection_is_replaced_without_a_failed_request(
+    settings: Settings,
+    serve: Serve,
+    database: AsyncEngine,
+    relay: Relay,
 {% if cookiecutter.auth != "none" %}
-async def test_a_dropped_connection_is_replaced_without_a_failed_request(
-    settings: Settings, serve: Serve, database: AsyncEngine, relay: Relay, admin: CreatedAdmin
-) -> None:
-{% else %}
-async def test_a_dropped_connection_is_replaced_without_a_failed_request(
-    settings: Settings, serve: Serve, database: AsyncEngine, relay: Relay
-) -> None:
+    admin_headers: dict[str, str],
 {% endif %}
+) -> None:
     """The pool hands out connections unchecked; a request's first statement that finds
     its connection dropped (a database restart) runs once more on a fresh one."""
     if database.dialect.name != "postgresql":
         pytest.skip("SQLite runs inside the process: there is no connection to drop")
 
     async with serve(create_app(through(relay, settings))) as client:
-{% if jwt %}
-        client.headers.update(bearer((await log_in(client, ADMIN_EMAIL))["access_token"]))
-{% elif cookiecutter.auth == "api_key" %}
-        client.headers["X-API-Key"] = admin.api_key
+{% if cookiecutter.auth != "none" %}
+        client.headers.update(admin_headers)
 {% endif %}
         before = await client.get(USERS)
         relay.cut()
