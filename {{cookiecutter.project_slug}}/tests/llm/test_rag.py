@@ -390,6 +390,27 @@ async def test_a_bad_document_is_refused(
     assert response.headers["content-type"] == "application/problem+json"
     if detail:
         assert detail in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        (DOCUMENTS, {"title": "Cats\u0000", "content": CATS}),
+        (DOCUMENTS, {"title": "Cats", "content": "Cats\u0000purr."}),
+        (SEARCH, {"query": "purr\u0000"}),
+        (ANSWER, {"question": "Do cats purr?\u0000"}),
+    ],
+)
+async def test_text_holding_a_nul_character_is_refused(
+    client: AsyncClient, primary: StubProvider, path: str, body: dict[str, Any]
+) -> None:
+    await ingest(client, "Cats", CATS)
+
+    response = await client.post(path, json=body)
+
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert primary.received == []
 {% if auth %}
 
 

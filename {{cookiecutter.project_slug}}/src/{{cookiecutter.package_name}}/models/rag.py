@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from {{ cookiecutter.package_name }}.core.domain import DocumentStatus
 from {{ cookiecutter.package_name }}.models.llm import ModelName
+from {{ cookiecutter.package_name }}.models.requests import NO_NUL, Title
 
 Collection = Annotated[
     str,
@@ -33,11 +34,13 @@ class DocumentCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    title: str = Field(min_length=1, max_length=200)
+    title: Title
     collection: Collection
     media_type: MediaType = MediaType.MARKDOWN
     content: str = Field(
-        min_length=1, description="The document: its text, or for a PDF its bytes in base64."
+        min_length=1,
+        pattern=NO_NUL,
+        description="The document: its text, or for a PDF its bytes in base64.",
     )
 
 
@@ -59,7 +62,7 @@ class DocumentResponse(BaseModel):
 class SearchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    query: str = Field(min_length=1, max_length=2000)
+    query: str = Field(min_length=1, max_length=2000, pattern=NO_NUL)
     collection: Collection
     top_k: int = Field(default=5, ge=1, le=50)
 
@@ -84,7 +87,7 @@ class SearchResponse(BaseModel):
 class AnswerRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    question: str = Field(min_length=1, max_length=4000)
+    question: str = Field(min_length=1, max_length=4000, pattern=NO_NUL)
     collection: Collection
     top_k: int | None = Field(
         default=None, ge=1, le=20, description="Sources to give the model; RAG_TOP_K if unset."

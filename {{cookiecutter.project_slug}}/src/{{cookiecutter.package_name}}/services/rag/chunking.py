@@ -70,10 +70,12 @@ class _HtmlText(HTMLParser):
 def _pdf_text(content: bytes) -> str:
     try:
         reader = PdfReader(io.BytesIO(content))
-        return "\n\n".join(page.extract_text() or "" for page in reader.pages)
+        text = "\n\n".join(page.extract_text() or "" for page in reader.pages)
     except (PyPdfError, ValueError, KeyError, TypeError, OSError) as exc:
         msg = "The document is not a PDF that can be read."
         raise BadRequestError(msg) from exc
+    # A PDF's text can hold NUL characters, which PostgreSQL cannot store.
+    return text.replace("\x00", "")
 
 
 def extract_text(content: bytes, media_type: MediaType) -> str:
