@@ -9,7 +9,7 @@ import statistics
 import time
 from pathlib import Path
 
-from servers import Server, rss_mb
+from servers import Server, rss_mb, worker_pid
 
 UPSTREAM_LATENCY_S = 0.2
 STREAMS = 500
@@ -66,7 +66,7 @@ async def stream_burst(
     server: Server, count: int, call: tuple[str, bytes, bytes] = SERVICE_STREAM
 ) -> tuple[list[float], int, float]:
     """``count`` concurrent streams: their durations, the failures, the peak RSS in MB."""
-    pid = server.process.pid  # type: ignore[union-attr]
+    pid = worker_pid(server)
     peak = rss_mb(pid)
     done = asyncio.Event()
 
@@ -94,7 +94,7 @@ def p99(durations: list[float]) -> float:
 def measure_streams(
     server: Server, stub: Server, count: int, call: tuple[str, bytes, bytes] = SERVICE_STREAM
 ) -> dict[str, float]:
-    pid = server.process.pid  # type: ignore[union-attr]
+    pid = worker_pid(server)
     upstream, _, _ = asyncio.run(stream_burst(stub, count, UPSTREAM_STREAM))
     asyncio.run(stream_burst(server, 20, call))  # warm up: connections, imports, caches
     before = rss_mb(pid)

@@ -36,6 +36,7 @@ ANSWERS = {
     "ci": "none",
 }
 PACKAGE = "bench_service"
+GRANIAN = "granian==2.8.9"
 
 BASELINE_APP = """\
 from fastapi import FastAPI
@@ -274,6 +275,12 @@ def bake_bench_project(template: Path, workdir: Path) -> Path:
         env={**os.environ, "UV_PYTHON": sys.executable},
         check=True,
     )
+    # Granian, tried as the production server beside uvicorn (issue 18): the bench's own.
+    subprocess.run(
+        [UV, "pip", "install", "--quiet", "--python", python(project), GRANIAN],
+        cwd=project,
+        check=True,
+    )
     (project / "bench_baseline.py").write_text(BASELINE_APP)
     (project / "bench_traced.py").write_text(TRACED_APP.format(package=PACKAGE))
     (project / "bench_stub.py").write_text(STUB_APP)
@@ -348,9 +355,27 @@ def servers_for(project: Path, postgres_url: str | None) -> dict[str, Server]:
         "LLM_CACHE_TTL": "0",
     }
     env.pop("OTEL_EXPORTER_OTLP_ENDPOINT", None)
+    granian = [
+        str(project / ".venv" / "bin" / "granian"),
+        "--interface",
+        "asgi",
+        "--no-ws",
+        "--log-level",
+        "warning",
+    ]
     servers = {
         "baseline": Server("baseline", [*uvicorn, "bench_baseline:app"], project, env, "/ping"),
         "service": Server("service", factory, project, env, "/health/live"),
+        "baseline_granian": Server(
+            "baseline_granian", [*granian, "bench_baseline:app"], project, env, "/ping"
+        ),
+        "service_granian": Server(
+            "service_granian",
+            [*granian, "--factory", f"{PACKAGE}.main:create_app"],
+            project,
+            env,
+            "/health/live",
+        ),
         "traced": Server(
             "traced",
             [*uvicorn, "--factory", "bench_traced:create_app"],

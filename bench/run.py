@@ -56,7 +56,7 @@ from measured_service import (
     servers_for,
 )
 from results import CI_MATRIX_SECONDS, TEMPLATE_ROOT, ratio_line, run_matrix, write_results
-from servers import rss_mb, serving, start, stop
+from servers import rss_mb, serving, start, stop, worker_pid
 
 
 def main() -> None:
@@ -114,6 +114,24 @@ def main() -> None:
                     Target("health_live_traced", servers["traced"], "/health/live", 0.40),
                     read_sqlite,
                     Target("read_by_id_sqlite", servers["service"], note, 0.12, read_sqlite, 1.5),
+                    # The same app under granian, against bare FastAPI under granian.
+                    baseline_granian := Target(
+                        "baseline_ping_granian", servers["baseline_granian"], "/ping", None
+                    ),
+                    Target(
+                        "health_live_granian",
+                        servers["service_granian"],
+                        "/health/live",
+                        None,
+                        baseline_granian,
+                    ),
+                    Target(
+                        "read_by_id_sqlite_granian",
+                        servers["service_granian"],
+                        note,
+                        None,
+                        read_sqlite,
+                    ),
                 ]
                 if "postgres" in servers:
                     path = seed_note(servers["postgres"])
@@ -166,17 +184,38 @@ def main() -> None:
                 if "postgres" not in servers:
                     report(f"read_by_id_postgresql: skipped (no PostgreSQL at {POSTGRES_URL})")
                 service = servers["service"]
-                rss_after_load = rss_mb(service.process.pid)  # type: ignore[union-attr]
+                rss_after_load = rss_mb(worker_pid(service))
 
                 reference = measure_streams(
                     servers["reference_stream"], servers["stub"], args.streams, REFERENCE_STREAM
                 )
                 streams = measure_streams(service, servers["stub"], args.streams)
+                granian_streams = measure_streams(
+                    servers["service_granian"], servers["stub"], args.streams
+                )
                 stream_ratio = streams["p99"] / reference["p99"]
                 cpu_ratio = streams["cpu_ms"] / reference["cpu_ms"]
                 report(ratio_line("llm_stream_p99_vs_reference", stream_ratio, 1.2))
                 report(ratio_line("llm_stream_cpu_vs_reference", cpu_ratio, 1.3))
-                for name, figures in (("llm_stream", streams), ("reference_stream", reference)):
+                report(
+                    ratio_line(
+                        "llm_stream_granian_p99_vs_reference",
+                        granian_streams["p99"] / reference["p99"],
+                        None,
+                    )
+                )
+                report(
+                    ratio_line(
+                        "llm_stream_granian_cpu_vs_reference",
+                        granian_streams["cpu_ms"] / reference["cpu_ms"],
+                        None,
+                    )
+                )
+                for name, figures in (
+                    ("llm_stream", streams),
+                    ("llm_stream_granian", granian_streams),
+                    ("reference_stream", reference),
+                ):
                     report(
                         f"  {name}: {args.streams} concurrent streams, upstream latency"
                         f" {UPSTREAM_LATENCY_S * 1000:.0f} ms: p50 {figures['p50'] * 1000:.0f} ms,"

@@ -54,6 +54,13 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def worker_pid(server: Server) -> int:
+    """The process that serves: the server's own, or its one worker (granian forks one)."""
+    pid = server.process.pid  # type: ignore[union-attr]
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return int(children[0]) if len(children) == 1 else pid
+
+
 def start(server: Server) -> float:
     """Start ``server``; its cold start (spawn to first 200) in seconds."""
     server.process = subprocess.Popen(

@@ -66,6 +66,7 @@ from {{ cookiecutter.package_name }}.core.domain import UserRole
 {% endif %}
 from {{ cookiecutter.package_name }}.core.logging import configure_logging
 {% if db %}
+from {{ cookiecutter.package_name }}.database.direct_reads import DirectReads
 from {{ cookiecutter.package_name }}.database.engine import create_engine
 from {{ cookiecutter.package_name }}.database.models import Base
 from {{ cookiecutter.package_name }}.database.session import WROTE, TrackedSession
@@ -443,6 +444,9 @@ def start(
                     bind=connection,
                     join_transaction_mode="create_savepoint",
                     sync_session_class=JoinedSession,
+                )
+                state["direct_reads"] = DirectReads(
+                    state["db_engine"], attempts=1, connection=connection
                 )
             yield with_state(app, state)
 

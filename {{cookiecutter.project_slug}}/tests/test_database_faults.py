@@ -289,3 +289,42 @@ async def test_a_dropped_connection_is_replaced_without_a_failed_request(
 
     assert before.status_code == 200
     assert after.status_code == 200, after.text
+
+
+async def test_a_note_is_read_on_fresh_connections_after_the_database_dropped_them(
+    settings: Settings,
+    serve: Serve,
+    database: AsyncEngine,
+    relay: Relay,
+{% if cookiecutter.auth != "none" %}
+    admin_headers: dict[str, str],
+{% endif %}
+) -> None:
+    """A note is read straight on the driver (database/direct_reads.py), past the
+    session: after a restart, when every connection in the pool is dropped, it finds
+    fresh ones by itself; with the database down it is a 503."""
+    if database.dialect.name != "postgresql":
+        pytest.skip("SQLite runs inside the process: there is no connection to drop")
+
+    async with serve(create_app(through(relay, settings))) as client:
+{% if cookiecutter.auth != "none" %}
+        client.headers.update(admin_headers)
+        note = await client.post("/api/v1/notes", json={"title": "Kept"})
+{% else %}
+        owner = await client.post(USERS, json={"email": "ada@example.com", "name": "Ada"})
+        note = await client.post(
+            "/api/v1/notes", json={"owner_id": owner.json()["id"], "title": "Kept"}
+        )
+{% endif %}
+        url = f"/api/v1/notes/{note.json()['id']}"
+        # Concurrent reads leave several connections in the pool.
+        before = await asyncio.gather(*(client.get(url) for _ in range(4)))
+        relay.cut()
+        after = await client.get(url)
+        relay.go_down()
+        down = await client.get(url)
+
+    assert [response.status_code for response in before] == [200] * 4
+    assert after.status_code == 200, after.text
+    assert after.json()["title"] == "Kept"
+    assert_unavailable(down)

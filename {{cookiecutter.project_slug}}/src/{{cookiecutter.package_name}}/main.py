@@ -66,6 +66,7 @@ from {{ cookiecutter.package_name }}.core.tokens import TokenCodec
 from {{ cookiecutter.package_name }}.database.chunk_index_postgresql import require_vector_extension
 {% endif %}
 {% if cookiecutter.database != "none" %}
+from {{ cookiecutter.package_name }}.database.direct_reads import DirectReads
 from {{ cookiecutter.package_name }}.database.engine import (
     create_engine,
     create_session_factory,
@@ -128,6 +129,7 @@ class LifespanState(TypedDict):
 {% if cookiecutter.database != "none" %}
     db_engine: AsyncEngine
     db_sessions: async_sessionmaker[AsyncSession]
+    direct_reads: DirectReads
 {% endif %}
     rate_limiter: RateLimiter
 {% if cookiecutter.redis == "yes" %}
@@ -247,6 +249,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[LifespanState]:
 {% if cookiecutter.database != "none" %}
             db_engine=db_engine,
             db_sessions=db_sessions,
+            direct_reads=DirectReads(db_engine, attempts=settings.database_pool_size + 1),
 {% endif %}
             rate_limiter=rate_limiter,
 {% if cookiecutter.redis == "yes" %}

@@ -93,7 +93,8 @@ from {{ cookiecutter.package_name }}.database.chunk_index_sqlite import SqliteCh
 from {{ cookiecutter.package_name }}.database.chunk_index_postgresql import PostgresChunkIndex
 {% endif %}
 {% if db %}
-from {{ cookiecutter.package_name }}.database.session import read_only, unit_of_work
+from {{ cookiecutter.package_name }}.database.direct_reads import DirectReads
+from {{ cookiecutter.package_name }}.database.session import unit_of_work
 {% endif %}
 {% if redis %}
 from {{ cookiecutter.package_name }}.jobs.arq_queue import JobQueue
@@ -176,6 +177,7 @@ get_health_checks = from_lifespan("health_checks", dict[str, HealthCheck])
 get_rate_limiter = from_lifespan("rate_limiter", RateLimiter)
 {% if db %}
 get_db_sessions = from_lifespan("db_sessions", async_sessionmaker[AsyncSession])
+get_direct_reads = from_lifespan("direct_reads", DirectReads)
 {% endif %}
 {% if redis %}
 get_redis = from_lifespan("redis", ArqRedis)
@@ -200,6 +202,7 @@ HealthChecksDep = Annotated[dict[str, HealthCheck], Depends(get_health_checks)]
 RateLimiterDep = Annotated[RateLimiter, Depends(get_rate_limiter)]
 {% if db %}
 SessionsDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_db_sessions)]
+DirectReadsDep = Annotated[DirectReads, Depends(get_direct_reads)]
 {% endif %}
 {% if redis %}
 RedisDep = Annotated[ArqRedis, Depends(get_redis)]
@@ -229,15 +232,6 @@ async def get_session(sessions: SessionsDep) -> AsyncIterator[AsyncSession]:
 # scope="function" commits when the route returns, before the response is sent:
 # a failed commit reaches the client as a 409 or 503, never as a false success.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
-
-
-async def get_read_session(sessions: SessionsDep) -> AsyncIterator[AsyncSession]:
-    """For routes that only read: nothing to commit, database failures a 503."""
-    async with read_only(sessions) as session:
-        yield session
-
-
-ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session, scope="function")]
 {% endif %}
 {% if auth %}
 {% if jwt %}
@@ -417,15 +411,15 @@ async def get_note_service(
     return NoteService(session, audit, principal)
 
 
-async def get_note_reader(session: ReadSessionDep, principal: PrincipalDep) -> NoteReader:
-    return NoteReader(session, principal)
+async def get_note_reader(reads: DirectReadsDep, principal: PrincipalDep) -> NoteReader:
+    return NoteReader(reads, principal)
 {% else %}
 async def get_note_service(session: SessionDep, audit: AuditTrailDep) -> NoteService:
     return NoteService(session, audit)
 
 
-async def get_note_reader(session: ReadSessionDep) -> NoteReader:
-    return NoteReader(session)
+async def get_note_reader(reads: DirectReadsDep) -> NoteReader:
+    return NoteReader(reads)
 {% endif %}
 {% if jwt %}
 

@@ -23,7 +23,9 @@ from uuid import UUID
 
 {% set sqlalchemy_names = ["ColumnElement", "ColumnExpressionArgument"] %}
 {% if cookiecutter.llm != "none" %}
-{% set sqlalchemy_names = sqlalchemy_names + ["RowMapping", "case"] %}
+{% set sqlalchemy_names = sqlalchemy_names + ["RowMapping", "bindparam", "case"] %}
+{% else %}
+{% set sqlalchemy_names = sqlalchemy_names + ["bindparam"] %}
 {% endif %}
 {% if cookiecutter.oidc_signin == "yes" %}
 {% set sqlalchemy_names = sqlalchemy_names + ["delete"] %}
@@ -47,6 +49,7 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.interfaces import ORMOption
 
 from {{ cookiecutter.package_name }}.core.domain import UserRole
+from {{ cookiecutter.package_name }}.database.direct_reads import DirectReads
 from {{ cookiecutter.package_name }}.database.models import (
 {% if api_keys %}
     ApiKey,
@@ -176,26 +179,30 @@ class NoteView:
     updated_at: datetime
 
 
-class NoteRepository(Repository[Note]):
-    model = Note
-    load_options = (joinedload(Note.owner),)
+# The note's columns and its owner's that a response shows, in one query.
+NOTE_VIEW = (
+    select(
+        Note.owner_id,
+        User.email,
+        User.name,
+        Note.title,
+        Note.body,
+        Note.created_at,
+        Note.updated_at,
+    )
+    .join(Note.owner)
+    .where(Note.id == bindparam("note_id"))
+)
 
-    async def view(self, note_id: UUID) -> NoteView | None:
-        """The note's columns and its owner's that a response shows, in one query."""
-        statement = (
-            select(
-                Note.owner_id,
-                User.email,
-                User.name,
-                Note.title,
-                Note.body,
-                Note.created_at,
-                Note.updated_at,
-            )
-            .join(Note.owner)
-            .where(Note.id == note_id)
-        )
-        row = (await self.session.execute(statement)).one_or_none()
+
+class NoteViews:
+    """Notes as a response shows them, read outside any transaction (``direct_reads.py``)."""
+
+    def __init__(self, reads: DirectReads) -> None:
+        self.reads = reads
+
+    async def get(self, note_id: UUID) -> NoteView | None:
+        row = await self.reads.one(NOTE_VIEW, note_id=note_id)
         if row is None:
             return None
         owner_id, email, name, title, body, created_at, updated_at = row
@@ -208,6 +215,11 @@ class NoteRepository(Repository[Note]):
             created_at=created_at,
             updated_at=updated_at,
         )
+
+
+class NoteRepository(Repository[Note]):
+    model = Note
+    load_options = (joinedload(Note.owner),)
 
     @staticmethod
     def filters(

@@ -3,8 +3,8 @@
 Database failures leave it as API errors: a violated constraint becomes a 409
 Conflict, an unreachable or failing database a 503, never a 500 with a driver
 traceback. The web requests use it through ``get_session``; a script or a
-background job can use it directly. Routes that only read use ``read_only``
-(``get_read_session``), which never commits.
+background job can use it directly. A route that reads one row by key and needs
+no transaction reads it with ``direct_reads.py`` instead.
 
 The pool does not ping a connection each time it hands one out (a round trip per
 request): a session's first statement that finds its connection dropped (the
@@ -116,26 +116,6 @@ async def unit_of_work(
             raise ConflictError(CONFLICT) from exc
         except SQLAlchemyError as exc:
             if not _connection_lost(exc):
-                raise
-            logger.warning("database_failed", error=repr(exc))
-            raise ServiceUnavailableError(UNAVAILABLE) from exc
-
-
-@asynccontextmanager
-async def read_only(
-    sessions: async_sessionmaker[AsyncSession],
-) -> AsyncIterator[AsyncSession]:
-    """A session for a route that only reads; database failures are a 503.
-
-    Nothing is committed: whatever it is asked to write is rolled back when it closes.
-    (Autocommit on PostgreSQL would save the BEGIN and ROLLBACK round trips, but served
-    fewer reads under load when measured with asyncpg.)
-    """
-    async with sessions() as session:
-        try:
-            yield session
-        except (SQLAlchemyError, OSError) as exc:
-            if isinstance(exc, SQLAlchemyError) and not _connection_lost(exc):
                 raise
             logger.warning("database_failed", error=repr(exc))
             raise ServiceUnavailableError(UNAVAILABLE) from exc

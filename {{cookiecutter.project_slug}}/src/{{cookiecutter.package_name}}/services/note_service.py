@@ -18,10 +18,12 @@ from {{ cookiecutter.package_name }}.core.errors import ForbiddenError, NotFound
 {% else %}
 from {{ cookiecutter.package_name }}.core.errors import NotFoundError
 {% endif %}
+from {{ cookiecutter.package_name }}.database.direct_reads import DirectReads
 from {{ cookiecutter.package_name }}.database.models import Note
 from {{ cookiecutter.package_name }}.database.repository import (
     NoteRepository,
     NoteView,
+    NoteViews,
     UserRepository,
 )
 from {{ cookiecutter.package_name }}.models.requests import NoteCreate, NoteQuery, NoteUpdate
@@ -29,24 +31,24 @@ from {{ cookiecutter.package_name }}.services.audit_trail import AuditTrail, sna
 
 
 class NoteReader:
-    """Reads of notes that need no transaction (on a ``read_only`` session)."""
+    """Reads of notes that need no transaction."""
 
 {% if cookiecutter.auth != "none" %}
-    def __init__(self, session: AsyncSession, principal: Principal) -> None:
-        self.notes = NoteRepository(session)
+    def __init__(self, reads: DirectReads, principal: Principal) -> None:
+        self.notes = NoteViews(reads)
         self.principal = principal
 
     async def get(self, note_id: UUID) -> NoteView:
-        note = await self.notes.view(note_id)
+        note = await self.notes.get(note_id)
         if note is None or not self.principal.can_access(note.owner_id):
             raise NotFoundError(f"No note with ID {note_id}.")
         return note
 {% else %}
-    def __init__(self, session: AsyncSession) -> None:
-        self.notes = NoteRepository(session)
+    def __init__(self, reads: DirectReads) -> None:
+        self.notes = NoteViews(reads)
 
     async def get(self, note_id: UUID) -> NoteView:
-        if (note := await self.notes.view(note_id)) is None:
+        if (note := await self.notes.get(note_id)) is None:
             raise NotFoundError(f"No note with ID {note_id}.")
         return note
 {% endif %}
