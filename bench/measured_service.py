@@ -136,7 +136,12 @@ from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from {package}.database.models import Note
 
-engine = create_async_engine(os.environ["DATABASE_URL"])
+# The service's pool (a fixed size): the comparison is of the read path alone.
+engine = (
+    create_async_engine(os.environ["DATABASE_URL"], pool_size=10, max_overflow=0)
+    if os.environ["DATABASE_URL"].startswith("postgresql")
+    else create_async_engine(os.environ["DATABASE_URL"])
+)
 sessions = async_sessionmaker(engine, expire_on_commit=False)
 app = FastAPI()
 
