@@ -17,6 +17,8 @@ no credentials), then, with the same server (uvicorn) and one worker each:
   (``tests/llm/stub.py``, served in its own process with a fixed upstream latency),
   through the service and through (c) a bare endpoint that streams through the same
   SDK and re-emits the text as SSE: p99 and CPU per stream against (c);
+- serves bare FastAPI and the service under granian too, beside uvicorn (issue 18's
+  trial of it as the production server): the ``_granian`` figures;
 - times cold starts (process spawn to first 200) and reads resident memory.
 
 Prints one line per figure and rewrites ``bench/RESULTS.md`` (all but the section of
