@@ -8,14 +8,10 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.sdk.trace.sampling import Decision
-from opentelemetry.trace import SpanKind, format_span_id, format_trace_id
+from opentelemetry.trace import SpanKind, StatusCode, format_span_id, format_trace_id
 
 from {{ cookiecutter.package_name }}.core.config import Environment, Settings
-from {{ cookiecutter.package_name }}.core.telemetry import (
-    create_tracer_provider,
-    instrument_app,
-    sampler,
-)
+from {{ cookiecutter.package_name }}.core.telemetry import create_tracer_provider, sampler
 from {{ cookiecutter.package_name }}.main import create_app
 from tests.conftest import Serve
 from tests.test_logging import json_lines
@@ -30,9 +26,7 @@ def traced_app(settings: Settings, exporter: InMemorySpanExporter) -> FastAPI:
     """The app as a configured collector would trace it, with spans kept in memory."""
     provider = TracerProvider(sampler=sampler(settings))
     provider.add_span_processor(SimpleSpanProcessor(exporter))
-    app = create_app(settings.model_copy(update={"log_json": True}))
-    instrument_app(app, provider)
-    return app
+    return create_app(settings.model_copy(update={"log_json": True}), tracer_provider=provider)
 
 
 def test_tracing_is_off_without_a_collector(settings: Settings) -> None:
@@ -98,6 +92,53 @@ async def test_each_request_is_one_server_span_named_by_its_route(
     assert [span.name for span in spans if span.kind is SpanKind.SERVER] == ["GET /api/v1/meta"]
     # No span per ASGI message: they would cost more than the request.
     assert [span for span in spans if span.kind is SpanKind.INTERNAL] == []
+
+
+CALLER_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
+CALLER_SPAN = "00f067aa0ba902b7"
+
+
+@pytest.mark.parametrize(("flags", "kept"), [("01", True), ("00", False)])
+async def test_a_callers_trace_is_continued_and_its_sampling_decision_followed(
+    settings: Settings, serve: Serve, exporter: InMemorySpanExporter, flags: str, kept: bool
+) -> None:
+    traceparent = f"00-{CALLER_TRACE}-{CALLER_SPAN}-{flags}"
+    async with serve(traced_app(settings, exporter)) as client:
+        response = await client.get("/api/v1/meta", headers={"traceparent": traceparent})
+
+    assert response.status_code == 200
+    servers = [span for span in exporter.get_finished_spans() if span.kind is SpanKind.SERVER]
+    if not kept:
+        assert servers == []
+        return
+    [span] = servers
+    assert span.context is not None
+    assert span.parent is not None
+    assert format_trace_id(span.context.trace_id) == CALLER_TRACE
+    assert format_span_id(span.parent.span_id) == CALLER_SPAN
+    assert span.attributes is not None
+    assert span.attributes["http.route"] == "/api/v1/meta"
+    assert span.attributes["http.response.status_code"] == 200
+
+
+async def test_a_request_that_fails_is_a_span_in_error_with_its_exception(
+    settings: Settings, serve: Serve, exporter: InMemorySpanExporter
+) -> None:
+    app = traced_app(settings, exporter)
+
+    @app.get("/boom")
+    async def boom() -> None:
+        msg = "the route failed"
+        raise RuntimeError(msg)
+
+    async with serve(app) as client:
+        response = await client.get("/boom")
+
+    assert response.status_code == 500
+    [span] = [span for span in exporter.get_finished_spans() if span.kind is SpanKind.SERVER]
+    assert span.name == "GET /boom"
+    assert span.status.status_code is StatusCode.ERROR
+    assert [event.name for event in span.events] == ["exception"]
 
 
 async def test_log_lines_carry_the_trace_and_span_ids(

@@ -21,6 +21,9 @@ from typing import TypedDict
 from arq.connections import ArqRedis
 {% endif %}
 from fastapi import FastAPI
+{% if cookiecutter.observability == "yes" %}
+from opentelemetry.sdk.trace import TracerProvider
+{% endif %}
 {% if cookiecutter.database != "none" %}
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 {% endif %}
@@ -53,11 +56,8 @@ from {{ cookiecutter.package_name }}.core.rate_limit import RateLimiter
 from {{ cookiecutter.package_name }}.core.redis import create_redis, redis_check, redis_timeouts
 {% endif %}
 {% if cookiecutter.observability == "yes" %}
-from {{ cookiecutter.package_name }}.core.telemetry import (
-    create_tracer_provider,
-    instrument_app,
-    tracing,
-)
+from {{ cookiecutter.package_name }}.core.server_spans import ServerSpans
+from {{ cookiecutter.package_name }}.core.telemetry import create_tracer_provider, tracing
 {% endif %}
 {% if cookiecutter.auth in ["jwt", "jwt_and_api_key"] %}
 from {{ cookiecutter.package_name }}.core.tokens import TokenCodec
@@ -279,8 +279,16 @@ async def lifespan(app: FastAPI) -> AsyncIterator[LifespanState]:
 {% endif %}
 
 
+{% if cookiecutter.observability == "yes" %}
+def create_app(
+    settings: Settings | None = None, *, tracer_provider: TracerProvider | None = None
+) -> FastAPI:
+    """``tracer_provider``: trace with it rather than as the settings say (tests)."""
+    settings = settings or Settings()
+{% else %}
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+{% endif %}
     configure_logging(settings)
 {% if cookiecutter.observability == "yes" %}
     start_error_tracking(settings)
@@ -302,6 +310,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api_router, prefix="/api/v1", responses=problem_responses(400, 422))
 
 {% if cookiecutter.observability == "yes" %}
+    app.state.tracer_provider = tracer_provider or create_tracer_provider(settings)
     app.state.metrics = Metrics()
 {% if cookiecutter.llm != "none" %}
     app.state.llm_metrics = MetricsUsageRecorder(
@@ -323,11 +332,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         cors_origins=settings.cors_origins,
 {% if cookiecutter.observability == "yes" %}
         metrics=app.state.metrics,
+        spans=ServerSpans(app.state.tracer_provider) if app.state.tracer_provider else None,
 {% endif %}
     )
-{% if cookiecutter.observability == "yes" %}
-    app.state.tracer_provider = None
-    if (tracer_provider := create_tracer_provider(settings)) is not None:
-        instrument_app(app, tracer_provider)
-{% endif %}
     return app

@@ -22,6 +22,7 @@ otherwise take six, because every layer costs calls per ASGI message:
 {% if cookiecutter.observability == "yes" %}
 - reports that exception to error tracking (``core/error_tracking.py``), when it is on;
 - counts and times the request by method, route template and status (``core/metrics.py``);
+- makes the request a server span of its trace, when tracing is on (``core/server_spans.py``);
 {% endif %}
 - writes one access log line per request (``core/logging.py``'s ``AccessLog``).
 """
@@ -60,6 +61,9 @@ from {{ cookiecutter.package_name }}.core.metrics import Metrics
 {% endif %}
 from {{ cookiecutter.package_name }}.core.problems import FieldError
 from {{ cookiecutter.package_name }}.core.security import SECURITY_HEADERS
+{% if cookiecutter.observability == "yes" %}
+from {{ cookiecutter.package_name }}.core.server_spans import ServerSpans
+{% endif %}
 
 error_logger = structlog.get_logger("error")
 request_id_logger = structlog.get_logger("request_id")
@@ -218,6 +222,7 @@ class EdgeMiddleware:
         cors_origins: Sequence[str] = (),
 {% if cookiecutter.observability == "yes" %}
         metrics: Metrics | None = None,
+        spans: ServerSpans | None = None,
 {% endif %}
     ) -> None:
         self.app = app
@@ -230,6 +235,7 @@ class EdgeMiddleware:
         self.cors = _Cors(app, cors_origins) if cors_origins else None
 {% if cookiecutter.observability == "yes" %}
         self.metrics = metrics
+        self.spans = spans
 {% endif %}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -249,6 +255,9 @@ class EdgeMiddleware:
         head = _Head([] if too_many_headers else scope["headers"])
         request_id = _request_id(head.request_id)
         correlation_id.set(request_id)
+{% if cookiecutter.observability == "yes" %}
+        server_span = self.spans.start(scope) if self.spans is not None else None
+{% endif %}
         origin = head.origin
         # None for a preflight request, whose answer has CORS headers of its own.
         cors = self.cors
@@ -344,6 +353,8 @@ class EdgeMiddleware:
             error_logger.exception("unhandled_error", method=scope["method"], path=scope["path"])
 {% if cookiecutter.observability == "yes" %}
             sentry_sdk.capture_exception(exc)
+            if server_span is not None:
+                server_span.failed(exc)
 {% endif %}
             if response_started:
                 raise
@@ -356,6 +367,10 @@ class EdgeMiddleware:
                 self.metrics.record_request(scope, status, elapsed)
 {% endif %}
             self.access_log(scope["method"], scope["path"], status, elapsed)
+{% if cookiecutter.observability == "yes" %}
+            if server_span is not None:
+                server_span.end(scope, status)
+{% endif %}
 
     def _refuse(self, scope: Scope, head: _Head) -> AppError | None:
         """Why the request is refused before its body is read, if it is."""

@@ -2,7 +2,7 @@
 
 Off unless ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set. Then the service records:
 
-- a server span per request;
+- a server span per request (``core/server_spans.py``);
 {% if cookiecutter.database != "none" %}
 - a child span per SQL statement;
 {% endif %}
@@ -21,9 +21,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 {% if cookiecutter.database != "none" %}
 from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 {% endif %}
@@ -67,17 +65,6 @@ def sampler(settings: Settings) -> Sampler:
     if ratio is None:
         ratio = PRODUCTION_SAMPLE_RATIO if settings.environment is Environment.PRODUCTION else 1.0
     return ParentBased(TraceIdRatioBased(ratio))
-
-
-def instrument_app(app: FastAPI, tracer_provider: TracerProvider) -> None:
-    """One server span per request; must run before the app serves its first request."""
-    app.state.tracer_provider = tracer_provider
-    FastAPIInstrumentor.instrument_app(
-        app,
-        tracer_provider=tracer_provider,
-        # A span per ASGI message would cost more than the request itself.
-        exclude_spans=["receive", "send"],
-    )
 
 
 @asynccontextmanager

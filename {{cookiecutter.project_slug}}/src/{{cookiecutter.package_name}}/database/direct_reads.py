@@ -15,6 +15,7 @@ database restarted) is thrown away and the read run again on another; a database
 cannot be reached is a 503, as everywhere else.
 """
 
+import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
@@ -133,6 +134,11 @@ class DirectReads:
                     logger.warning("database_failed", error=repr(exc))
                     raise ServiceUnavailableError(UNAVAILABLE) from exc
                 logger.info("database_reconnecting", error=repr(exc))
+            except asyncio.CancelledError:
+                # Cut off mid-statement (the client left, the deadline passed): the
+                # connection's state is unknown, so it goes rather than back to the pool.
+                connection.invalidate()
+                raise
             finally:
                 # The pool may close a connection it takes back, which awaits the driver.
                 await greenlet_spawn(connection.close)
