@@ -126,7 +126,10 @@ def through(relay: Relay, settings: Settings) -> Settings:
 
 
 @pytest.fixture
-async def relay(settings: Settings) -> AsyncIterator[Relay]:
+async def relay(settings: Settings, database: AsyncEngine) -> AsyncIterator[Relay]:
+    """A relay to PostgreSQL; SQLite runs inside the process, with no connection to cut."""
+    if database.dialect.name != "postgresql":
+        pytest.skip("SQLite runs inside the process: there is no connection to cut")
     url = make_url(settings.database_url)
     async with Relay(url.host or "127.0.0.1", url.port or 5432) as relay:
         yield relay
@@ -240,8 +243,6 @@ async def test_a_connection_cut_before_the_commit_is_a_503_and_writes_nothing(
     admin_headers: dict[str, str],
 {% endif %}
 ) -> None:
-    if database.dialect.name != "postgresql":
-        pytest.skip("SQLite runs inside the process: there is no connection to cut")
 {% if jwt %}
     ada = {"email": "ada@example.com", "name": "Ada", "password": PASSWORD}
 {% else %}
@@ -268,7 +269,6 @@ async def test_a_connection_cut_before_the_commit_is_a_503_and_writes_nothing(
 async def test_a_dropped_connection_is_replaced_without_a_failed_request(
     settings: Settings,
     serve: Serve,
-    database: AsyncEngine,
     relay: Relay,
 {% if cookiecutter.auth != "none" %}
     admin_headers: dict[str, str],
@@ -276,8 +276,6 @@ async def test_a_dropped_connection_is_replaced_without_a_failed_request(
 ) -> None:
     """The pool hands out connections unchecked; a request's first statement that finds
     its connection dropped (a database restart) runs once more on a fresh one."""
-    if database.dialect.name != "postgresql":
-        pytest.skip("SQLite runs inside the process: there is no connection to drop")
 
     async with serve(create_app(through(relay, settings))) as client:
 {% if cookiecutter.auth != "none" %}
@@ -294,7 +292,6 @@ async def test_a_dropped_connection_is_replaced_without_a_failed_request(
 async def test_a_note_is_read_on_fresh_connections_after_the_database_dropped_them(
     settings: Settings,
     serve: Serve,
-    database: AsyncEngine,
     relay: Relay,
 {% if cookiecutter.auth != "none" %}
     admin_headers: dict[str, str],
@@ -303,8 +300,6 @@ async def test_a_note_is_read_on_fresh_connections_after_the_database_dropped_th
     """A note is read straight on the driver (database/direct_reads.py), past the
     session: after a restart, when every connection in the pool is dropped, it finds
     fresh ones by itself; with the database down it is a 503."""
-    if database.dialect.name != "postgresql":
-        pytest.skip("SQLite runs inside the process: there is no connection to drop")
 
     async with serve(create_app(through(relay, settings))) as client:
 {% if cookiecutter.auth != "none" %}
