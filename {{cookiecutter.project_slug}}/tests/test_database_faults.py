@@ -14,7 +14,7 @@ from pathlib import Path
 from types import TracebackType
 
 import pytest
-from httpx import Response
+from httpx import AsyncClient, Response
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -136,6 +136,27 @@ async def relay(settings: Settings, database: AsyncEngine) -> AsyncIterator[Rela
 
 
 @pytest.fixture
+async def relayed_client(
+    settings: Settings,
+    serve: Serve,
+    relay: Relay,
+{% if cookiecutter.auth != "none" %}
+    admin_headers: dict[str, str],
+{% endif %}
+) -> AsyncIterator[AsyncClient]:
+{% if cookiecutter.auth != "none" %}
+    """A client of the app that reaches PostgreSQL through ``relay``, signed in as the admin."""
+{% else %}
+    """A client of the app that reaches PostgreSQL through ``relay``."""
+{% endif %}
+    async with serve(create_app(through(relay, settings))) as client:
+{% if cookiecutter.auth != "none" %}
+        client.headers.update(admin_headers)
+{% endif %}
+        yield client
+
+
+@pytest.fixture
 async def outage(
     settings: Settings, database: AsyncEngine, tmp_path: Path
 ) -> AsyncIterator[Outage]:
@@ -235,29 +256,20 @@ async def count_users(database: AsyncEngine, email: str) -> int:
 
 
 async def test_a_connection_cut_before_the_commit_is_a_503_and_writes_nothing(
-    settings: Settings,
-    serve: Serve,
-    database: AsyncEngine,
-    relay: Relay,
-{% if cookiecutter.auth != "none" %}
-    admin_headers: dict[str, str],
-{% endif %}
+    relayed_client: AsyncClient, relay: Relay, database: AsyncEngine
 ) -> None:
 {% if jwt %}
     ada = {"email": "ada@example.com", "name": "Ada", "password": PASSWORD}
 {% else %}
     ada = {"email": "ada@example.com", "name": "Ada"}
 {% endif %}
+    client = relayed_client
 
-    async with serve(create_app(through(relay, settings))) as client:
-{% if cookiecutter.auth != "none" %}
-        client.headers.update(admin_headers)
-{% endif %}
-        relay.cut_before(b"COMMIT")
-        cut = await client.post(USERS, json=ada)
-        rows_after_cut = await count_users(database, "ada@example.com")
-        ready = await client.get("/health/ready")
-        retried = await client.post(USERS, json=ada)
+    relay.cut_before(b"COMMIT")
+    cut = await client.post(USERS, json=ada)
+    rows_after_cut = await count_users(database, "ada@example.com")
+    ready = await client.get("/health/ready")
+    retried = await client.post(USERS, json=ada)
 
     assert_unavailable(cut)
     assert rows_after_cut == 0
@@ -267,57 +279,40 @@ async def test_a_connection_cut_before_the_commit_is_a_503_and_writes_nothing(
 
 
 async def test_a_dropped_connection_is_replaced_without_a_failed_request(
-    settings: Settings,
-    serve: Serve,
-    relay: Relay,
-{% if cookiecutter.auth != "none" %}
-    admin_headers: dict[str, str],
-{% endif %}
+    relayed_client: AsyncClient, relay: Relay
 ) -> None:
     """The pool hands out connections unchecked; a request's first statement that finds
     its connection dropped (a database restart) runs once more on a fresh one."""
-
-    async with serve(create_app(through(relay, settings))) as client:
-{% if cookiecutter.auth != "none" %}
-        client.headers.update(admin_headers)
-{% endif %}
-        before = await client.get(USERS)
-        relay.cut()
-        after = await client.get(USERS)
+    before = await relayed_client.get(USERS)
+    relay.cut()
+    after = await relayed_client.get(USERS)
 
     assert before.status_code == 200
     assert after.status_code == 200, after.text
 
 
 async def test_a_note_is_read_on_fresh_connections_after_the_database_dropped_them(
-    settings: Settings,
-    serve: Serve,
-    relay: Relay,
-{% if cookiecutter.auth != "none" %}
-    admin_headers: dict[str, str],
-{% endif %}
+    relayed_client: AsyncClient, relay: Relay
 ) -> None:
     """A note is read straight on the driver (database/direct_reads.py), past the
     session: after a restart, when every connection in the pool is dropped, it finds
     fresh ones by itself; with the database down it is a 503."""
-
-    async with serve(create_app(through(relay, settings))) as client:
+    client = relayed_client
 {% if cookiecutter.auth != "none" %}
-        client.headers.update(admin_headers)
-        note = await client.post("/api/v1/notes", json={"title": "Kept"})
+    note = await client.post("/api/v1/notes", json={"title": "Kept"})
 {% else %}
-        owner = await client.post(USERS, json={"email": "ada@example.com", "name": "Ada"})
-        note = await client.post(
-            "/api/v1/notes", json={"owner_id": owner.json()["id"], "title": "Kept"}
-        )
+    owner = await client.post(USERS, json={"email": "ada@example.com", "name": "Ada"})
+    note = await client.post(
+        "/api/v1/notes", json={"owner_id": owner.json()["id"], "title": "Kept"}
+    )
 {% endif %}
-        url = f"/api/v1/notes/{note.json()['id']}"
-        # Concurrent reads leave several connections in the pool.
-        before = await asyncio.gather(*(client.get(url) for _ in range(4)))
-        relay.cut()
-        after = await client.get(url)
-        relay.go_down()
-        down = await client.get(url)
+    url = f"/api/v1/notes/{note.json()['id']}"
+    # Concurrent reads leave several connections in the pool.
+    before = await asyncio.gather(*(client.get(url) for _ in range(4)))
+    relay.cut()
+    after = await client.get(url)
+    relay.go_down()
+    down = await client.get(url)
 
     assert [response.status_code for response in before] == [200] * 4
     assert after.status_code == 200, after.text
