@@ -16,7 +16,7 @@ TEMPLATE_ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 # The whole template suite (bake + lint + type + test of the matrix): the last `.ci/run` from
 # a fresh clone, 2 cores.
-CI_MATRIX_SECONDS = 939
+CI_MATRIX_SECONDS = 1005
 
 # Why a target is missed, when it is (kept next to the figures in RESULTS.md).
 EXPLANATIONS = {
